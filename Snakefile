@@ -1,0 +1,42 @@
+# bigbadminima: instance -> finite-N gradient flow -> large-N dynamics, Kac-Rice, ML-AMP -> figures.
+# Thin on purpose: configuration, validation, stage files, and the final targets.
+# Run: `make reproduce` (default config) or `snakemake --configfile workflow/config/ci.yaml`.
+
+from pathlib import Path
+
+from snakemake.utils import min_version
+
+from bigbadminima.workflow_config import ConfigError, validate_config
+
+min_version("9.0")
+
+
+configfile: "workflow/config/default.yaml"
+
+
+try:
+    validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
+except ConfigError as error:
+    raise WorkflowError(str(error)) from None
+
+# File-name fields: integers, or numbers as written by fmt() in workflow/rules/common.smk.
+wildcard_constraints:
+    p=r"\d+",
+    n=r"\d+",
+    seed=r"\d+",
+    delta_p=r"[0-9.e+-]+|inf",
+    inv_delta2=r"[0-9.e+-]+",
+    name=r"[a-z0-9_]+",
+
+# Every stage file appends the outputs that `rule all` must build.
+ALL_TARGETS = []
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/simulate.smk"
+
+
+rule all:
+    default_target: True
+    input:
+        ALL_TARGETS,

@@ -1,0 +1,72 @@
+"""``notebook``: execute a figure notebook (jupytext percent file) with papermill, keep it and its HTML."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from ._common import CliError, atomic_output, int_at_least, pin_threads
+
+
+def _parameter(text: str) -> tuple[str, object]:
+    import yaml
+
+    name, separator, value = text.partition("=")
+    if not separator or not name.isidentifier():
+        raise CliError(f"notebook parameter must look like name=value, got {text!r}")
+    return name, yaml.safe_load(value)
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "notebook",
+        help="run a figure notebook with papermill (parameters injected), export HTML",
+        description="Convert a jupytext percent-format notebook to .ipynb, execute it with papermill "
+        "(its cell tagged 'parameters' is overridden by -p name=value), write the executed notebook and "
+        "an HTML export. Nothing is written if execution fails.",
+    )
+    parser.add_argument("source", help="notebook source (workflow/notebooks/fig_*.py)")
+    parser.add_argument("--executed", required=True, help="executed notebook to write (.ipynb)")
+    parser.add_argument("--html", required=True, help="HTML export to write (.html)")
+    parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
+                        help="papermill parameter (value parsed as YAML); repeatable")
+    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS threads (default 1)")
+    parser.set_defaults(func=cmd_notebook)
+
+
+def cmd_notebook(args) -> int:
+    pin_threads(args.threads)
+    import jupytext
+    import nbformat
+    import papermill
+    from nbconvert import HTMLExporter
+
+    source = Path(args.source)
+    if not source.is_file():
+        raise CliError(f"notebook source {source} does not exist")
+    parameters = dict(_parameter(text) for text in args.parameter)
+    notebook = jupytext.read(source)
+    if not any("parameters" in cell.get("metadata", {}).get("tags", []) for cell in notebook.cells):
+        raise CliError(f"notebook {source} has no cell tagged 'parameters'")
+    with tempfile.TemporaryDirectory(prefix="bbm-notebook-") as folder:
+        unexecuted = Path(folder) / f"{source.stem}.ipynb"
+        executed = Path(folder) / f"{source.stem}.executed.ipynb"
+        nbformat.write(notebook, unexecuted)
+        try:
+            papermill.execute_notebook(
+                str(unexecuted), str(executed), parameters=parameters, kernel_name="python3",
+                cwd=os.getcwd(), progress_bar=False, log_output=True,
+            )
+        except papermill.PapermillExecutionError as exc:
+            raise CliError(f"notebook {source} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
+                           status=1) from None
+        result = nbformat.read(executed, as_version=4)
+    html, _ = HTMLExporter().from_notebook_node(result)
+    with atomic_output(args.executed) as stream:
+        nbformat.write(result, stream)
+    with atomic_output(args.html) as stream:
+        stream.write(html)
+    print(f"executed {source} -> {args.executed}, {args.html}", file=sys.stderr)
+    return 0

@@ -1,0 +1,100 @@
+# Finite-N gradient flow (theory.md §A, §B): instance records -> trajectories -> one tidy table -> figure.
+
+SIMULATION = config["simulation"]
+
+SIMULATION_RUNS = expand(
+    "p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}",
+    p=SIMULATION["p"],
+    delta_p=fmt(SIMULATION["delta_p"]),
+    n=SIMULATION["n"],
+    inv_delta2=[fmt(value) for value in SIMULATION["inv_delta2"]],
+    seed=SIMULATION["seeds"],
+)
+
+
+rule instance:
+    """Generate an instance and write its verifiable record (spike + noise digests)."""
+    output:
+        "results/instances/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.json",
+    log:
+        "results/logs/instance/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/instance/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima instance --p {wildcards.p} --n {wildcards.n} --inv-delta2 {wildcards.inv_delta2} "
+        "--delta-p {wildcards.delta_p} --seed {wildcards.seed} --threads {threads} --out {output} 2> {log}"
+
+
+rule simulate:
+    """Finite-N gradient flow from several initial conditions on one instance."""
+    input:
+        "results/instances/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.json",
+    output:
+        "results/simulation/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.csv",
+    log:
+        "results/logs/simulate/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.log",
+    benchmark:
+        "results/benchmarks/simulate/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.tsv"
+    params:
+        replicas=SIMULATION["replicas"],
+        t_max=SIMULATION["t_max"],
+        dt=SIMULATION["dt"],
+        points_per_decade=SIMULATION["points_per_decade"],
+        tensor_layout=SIMULATION["tensor_layout"],
+    threads: SIMULATION["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima simulate --instance {input} --replicas {params.replicas} --t-max {params.t_max} "
+        "--dt {params.dt} --points-per-decade {params.points_per_decade} "
+        "--tensor-layout {params.tensor_layout} --threads {threads} --out {output} 2> {log}"
+
+
+rule aggregate_simulation:
+    """All finite-N trajectories in one tidy table (one row per run, replica and recorded time)."""
+    input:
+        expand("results/simulation/{run}.csv", run=SIMULATION_RUNS),
+    output:
+        "results/tables/simulation.csv",
+    log:
+        "results/logs/aggregate_simulation.log",
+    benchmark:
+        "results/benchmarks/aggregate_simulation.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima aggregate {input} --out {output} 2> {log}"
+
+
+rule fig_gradient_flow:
+    """m(t) and ε(t) of finite-N gradient flow, one colour per 1/Δ2, one panel per N."""
+    input:
+        table="results/tables/simulation.csv",
+        source="workflow/notebooks/fig_gradient_flow.py",
+    output:
+        executed="results/notebooks/fig_gradient_flow.ipynb",
+        html="results/notebooks/fig_gradient_flow.html",
+        figures=report(
+            multiext("results/figures/gradient_flow", ".png", ".pdf"),
+            caption="../report/gradient_flow.rst",
+            category="Finite-N gradient flow",
+        ),
+    log:
+        "results/logs/fig_gradient_flow.log",
+    benchmark:
+        "results/benchmarks/fig_gradient_flow.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"table": "{input.table}", "figure_stem": "results/figures/gradient_flow"},
+        )
+
+
+ALL_TARGETS.extend(rules.fig_gradient_flow.output)
