@@ -53,21 +53,22 @@ class FlowResult:
     max_norm_error: float
 
 
-def log_time_grid(t_max: float, points_per_decade: int, dt: float, t_min: float = 0.1) -> np.ndarray:
-    """0 plus log-spaced times in [t_min, t_max], rounded to multiples of the step dt.
+def log_time_grid(t_max: float, points_per_decade: int, resolution: float) -> np.ndarray:
+    """0 plus log-spaced times from ``resolution`` to t_max, rounded to multiples of ``resolution``.
 
-    Rounding to the step makes every recorded point an exact step of the integrator,
-    so halving dt records the same times.
+    With ``resolution`` a multiple of the step dt, every recorded time is an exact step
+    of the integrator; runs with dt, dt/2, dt/4 on one resolution record the same times.
     """
-    if not (t_max > 0 and dt > 0 and points_per_decade >= 1):
-        raise ValueError(f"need t_max > 0, dt > 0, points_per_decade >= 1 (got {t_max}, {dt}, {points_per_decade})")
-    t_min = max(t_min, dt)
-    if t_max < t_min:
-        return np.array([0.0, round(t_max / dt) * dt])
-    decades = math.log10(t_max / t_min)
-    raw = np.logspace(math.log10(t_min), math.log10(t_max), max(2, int(round(decades * points_per_decade)) + 1))
-    steps = np.unique(np.round(raw / dt).astype(np.int64))
-    return np.concatenate([[0.0], steps * dt])
+    if not (t_max > 0 and resolution > 0 and points_per_decade >= 1):
+        raise ValueError(
+            f"need t_max > 0, resolution > 0, points_per_decade >= 1 (got {t_max}, {resolution}, {points_per_decade})"
+        )
+    if t_max <= resolution:
+        return np.array([0.0, resolution])
+    decades = math.log10(t_max / resolution)
+    raw = np.logspace(0.0, decades, max(2, int(round(decades * points_per_decade)) + 1))
+    units = np.unique(np.round(raw).astype(np.int64))
+    return np.concatenate([[0.0], units * resolution])
 
 
 def initial_conditions(instance: Instance, replicas: int, m0: float | None = None) -> np.ndarray:
@@ -103,9 +104,13 @@ def run_gradient_flow(
     t_max: float,
     dt: float,
     points_per_decade: int = 20,
+    resolution: float | None = None,
     progress: Callable[[float], None] | None = None,
 ) -> FlowResult:
     """Integrate dx/dt = -P_x∇ℒ from x0 (shape (B, N) or (N,)) up to t_max with RK4 step dt.
+
+    Observables are recorded on ``log_time_grid(t_max, points_per_decade, resolution)``;
+    ``resolution`` (default dt) must be a multiple of dt.
 
     Raises :class:`FlowBlowUp` on a non-finite state or a norm drift per step above
     ``NORM_DRIFT_LIMIT`` (the step is too large for the flow; the message says so).
@@ -118,8 +123,10 @@ def run_gradient_flow(
     norm_error = np.abs(np.sum(x * x, axis=1) / n - 1.0).max()
     if norm_error > 1e-10:
         raise ValueError(f"x0 is not on the sphere |x|^2 = N (relative error {norm_error:.2e})")
-    grid = log_time_grid(t_max, points_per_decade, dt)
+    grid = log_time_grid(t_max, points_per_decade, dt if resolution is None else resolution)
     record_steps = np.round(grid / dt).astype(np.int64)
+    if np.abs(record_steps * dt - grid).max() > 1e-9 * grid[-1]:
+        raise ValueError(f"the recording resolution {resolution} is not a multiple of the step dt = {dt}")
     shape = (grid.size, x.shape[0])
     overlap, energy, multiplier, gradient_norm = (np.empty(shape) for _ in range(4))
 
