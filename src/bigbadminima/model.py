@@ -34,7 +34,7 @@ from functools import cached_property
 import numpy as np
 
 from .params import ModelParams, ParameterError
-from .tensors import DenseTensor, iter_unique_entries
+from .tensors import iter_unique_entries, tensor_from_unique_entries
 
 __all__ = ["Instance", "InstanceSpec", "seed_stream"]
 
@@ -111,11 +111,8 @@ class Instance:
             tensor_noise_hash.update(xi.astype("<f8").tobytes())
             return prefactor * np.prod(spike[indices], axis=1) + sqrt_delta_p * xi
 
-        blocks = iter_unique_entries(n, p, tensor_values)
-        if tensor_layout == "dense":
-            tensor = DenseTensor.from_unique_entries(n, p, blocks)
-        else:
-            raise ValueError(f"unknown tensor layout {tensor_layout!r}; known: 'dense'")
+        # "dense", "packed" or "packed32": every layout stores this one stream (tensors.py)
+        tensor = tensor_from_unique_entries(tensor_layout, n, p, iter_unique_entries(n, p, tensor_values))
         digests = {
             "spike_sha256": hashlib.sha256(spike.astype("<f8").tobytes()).hexdigest(),
             "matrix_noise_sha256": matrix_noise_hash.hexdigest(),
