@@ -34,6 +34,8 @@ ALL_TARGETS = []
 
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
+# Keep last: it audits the outputs every stage above registered (ALL_TARGETS, CHECK_TABLES).
+include: "workflow/rules/audit.smk"
 
 
 rule all:

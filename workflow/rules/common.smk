@@ -8,6 +8,8 @@ from pathlib import Path
 shell.prefix(f'set -euo pipefail; export PATH="{Path(sys.executable).parent}:$PATH"; ')
 # For `snakemake --lint` and `--sdm conda` users; pip installs the same list (pyproject.toml).
 CONDA_ENV = "../../environment.yml"
+# Checks tables (results/checks/<stage>.csv) that stages append; audit.smk gathers them (bigbadminima.reproduction).
+CHECK_TABLES = []
 
 
 def fmt(value):

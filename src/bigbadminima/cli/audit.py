@@ -1,0 +1,204 @@
+"""Audit trail: ``check-simulation``, ``reproduction``, ``reproduction-verdict``, ``manifest``, ``verify``.
+
+The conventions (checks tables, reproduction table, manifest) are described in
+``bigbadminima.reproduction`` and ``bigbadminima.provenance``.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+from ._common import CliError, atomic_output, int_at_least, print_json, wrap_parameter_errors
+
+_CSV_FLOAT = "%.12g"
+
+
+def _add_threads(parser) -> None:
+    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "check-simulation",
+        help="checks table of the finite-N gradient-flow stage (end-point overlap vs m*, energy descent)",
+        description="Read the aggregated trajectory table and write the stage's checks table "
+        "(bigbadminima.reproduction.simulation_checks): for 1/Δ2 above the closed-form GF threshold "
+        "(theory.md §D.6) at the largest N, the final overlap of the escaped runs against m* (§D.5); "
+        "and that the energy never rises along a run (§B.1).",
+    )
+    parser.add_argument("--table", required=True, help="aggregated trajectories (results/tables/simulation.csv)")
+    parser.add_argument("--out", required=True, help="checks table to write (results/checks/simulation.csv)")
+    _add_threads(parser)
+    parser.set_defaults(func=cmd_check_simulation)
+
+    parser = subparsers.add_parser(
+        "reproduction",
+        help="gather checks tables into the reproduction table (CSV + Markdown)",
+        description="Validate every checks table (results/checks/<stage>.csv), add deviation, margin and "
+        "passed, and write the reproduction table and a readable Markdown version. Failing rows do not "
+        "change the exit status (the table is written to be inspected); see `reproduction-verdict`.",
+    )
+    parser.add_argument("checks", nargs="+", help="checks tables, one per stage (the stage is the file stem)")
+    parser.add_argument("--out", required=True, help="reproduction table to write (.csv)")
+    parser.add_argument("--markdown", required=True, help="readable version to write (.md)")
+    _add_threads(parser)
+    parser.set_defaults(func=cmd_reproduction)
+
+    parser = subparsers.add_parser(
+        "reproduction-verdict",
+        help="fail (exit 1) when any row of the reproduction table failed; else write a verdict file",
+        description="Read the reproduction table; print every failing row and exit 1 if there is one, "
+        "otherwise write a one-line verdict file (the pipeline's target that all checks passed).",
+    )
+    parser.add_argument("--table", required=True, help="reproduction table (results/reproduction.csv)")
+    parser.add_argument("--out", required=True, help="verdict file to write when every row passed")
+    _add_threads(parser)
+    parser.set_defaults(func=cmd_reproduction_verdict)
+
+    parser = subparsers.add_parser(
+        "manifest",
+        help="write the run's manifest: commit, packages, platform, config, seeds, hashes, benchmarks",
+        description="Hash every file under the results folder (data and figures in 'outputs', logs and "
+        "benchmarks in 'logs') and record the git commit, package versions, platform, the resolved "
+        "configuration with its SHA-256 and seeds, and wall time and peak memory per rule from the "
+        "benchmark files (bigbadminima.provenance).",
+    )
+    parser.add_argument("--results", default="results", help="results folder (default: results)")
+    parser.add_argument("--config-json", required=True, help="the resolved configuration, as a JSON object")
+    parser.add_argument("--exclude", action="append", default=[], metavar="FILE",
+                        help="file not to hash (e.g. this job's own log); repeatable")
+    parser.add_argument("--out", required=True, help="manifest to write (.json)")
+    _add_threads(parser)
+    parser.set_defaults(func=cmd_manifest)
+
+    parser = subparsers.add_parser(
+        "verify",
+        help="re-hash results against a manifest; exit 1 on any changed or missing file",
+        description="Re-hash every file listed in a manifest written by `bigbadminima manifest` and report "
+        "each changed or missing file. Paths are relative to the manifest's folder's parent "
+        "(results/manifest.json -> the run's working directory) unless --base is given.",
+    )
+    parser.add_argument("--manifest", required=True, help="manifest (results/manifest.json)")
+    parser.add_argument("--base", default=None, help="folder the manifest's paths are relative to")
+    parser.add_argument("--outputs-only", action="store_true", help="skip logs and benchmark files")
+    parser.add_argument("--json", action="store_true", help="print the result as JSON")
+    parser.set_defaults(func=cmd_verify)
+
+
+def _read_csv(path: str, what: str):
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise CliError(f"{what} {path} does not exist") from None
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CliError(f"{what} {path} is not a readable CSV: {exc}") from None
+
+
+@wrap_parameter_errors
+def cmd_check_simulation(args) -> int:
+    from ..reproduction import simulation_checks
+    from .simulation import TRAJECTORY_COLUMNS
+
+    table = _read_csv(args.table, "trajectory table")
+    missing = [column for column in TRAJECTORY_COLUMNS if column not in table.columns]
+    if missing:
+        raise CliError(f"trajectory table {args.table} lacks the columns {missing}")
+    checks = simulation_checks(table)
+    with atomic_output(args.out) as stream:
+        checks.to_csv(stream, index=False, float_format=_CSV_FLOAT)
+    print(f"{len(checks)} checks of the simulation stage -> {args.out}", file=sys.stderr)
+    return 0
+
+
+@wrap_parameter_errors
+def cmd_reproduction(args) -> int:
+    from ..reproduction import markdown_report, reproduction_table
+
+    stages = {}
+    for name in args.checks:
+        stage = Path(name).stem
+        if stage in stages:
+            raise CliError(f"two checks tables for the stage {stage!r}: stage names (file stems) must be unique")
+        stages[stage] = _read_csv(name, "checks table")
+    table = reproduction_table(stages)
+    with atomic_output(args.out) as stream:
+        table.to_csv(stream, index=False, float_format=_CSV_FLOAT)
+    with atomic_output(args.markdown) as stream:
+        stream.write(markdown_report(table))
+    failed = table[~table["passed"]]
+    print(f"{len(table)} checks, {len(failed)} failed -> {args.out}, {args.markdown}", file=sys.stderr)
+    for _, row in failed.iterrows():
+        print(f"FAILED [{row['stage']}] {row['figure']}: {row['quantity']} ({row['parameters']}): "
+              f"reproduced {row['reproduced']:.6g}, expected {row['expected']:.6g} ± {row['tolerance']:.3g}",
+              file=sys.stderr)
+    return 0
+
+
+def cmd_reproduction_verdict(args) -> int:
+    table = _read_csv(args.table, "reproduction table")
+    if "passed" not in table.columns or table["passed"].dtype != bool:
+        raise CliError(f"{args.table} is not a reproduction table (no boolean 'passed' column)")
+    failed = table[~table["passed"]]
+    if len(failed):
+        for _, row in failed.iterrows():
+            print(f"FAILED [{row['stage']}] {row['figure']}: {row['quantity']} ({row['parameters']}): "
+                  f"deviation {row['deviation']:.3g} > tolerance {row['tolerance']:.3g}", file=sys.stderr)
+        raise CliError(f"{len(failed)} of {len(table)} reproduction checks failed; see {args.table}", status=1)
+    with atomic_output(args.out) as stream:
+        stream.write(f"all {len(table)} reproduction checks passed ({args.table})\n")
+    print(f"all {len(table)} reproduction checks passed", file=sys.stderr)
+    return 0
+
+
+def cmd_manifest(args) -> int:
+    from ..provenance import build_manifest
+
+    try:
+        config = json.loads(args.config_json)
+    except json.JSONDecodeError as exc:
+        raise CliError(f"--config-json is not valid JSON: {exc}") from None
+    if not isinstance(config, dict):
+        raise CliError("--config-json must be a JSON object (the configuration's sections)")
+    results = Path(args.results)
+    if not results.is_dir():
+        raise CliError(f"results folder {results} does not exist")
+    manifest = build_manifest(results, config, exclude=[args.out, *args.exclude])
+    with atomic_output(args.out) as stream:
+        json.dump(manifest, stream, indent=1, sort_keys=True)
+        stream.write("\n")
+    print(f"manifest: {len(manifest['outputs'])} outputs, {len(manifest['logs'])} logs and benchmarks, "
+          f"commit {manifest['git']['commit']} (dirty: {manifest['git']['dirty']}) -> {args.out}", file=sys.stderr)
+    return 0
+
+
+def cmd_verify(args) -> int:
+    from ..provenance import verify_manifest
+
+    path = Path(args.manifest)
+    try:
+        manifest = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise CliError(f"manifest {path} does not exist") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise CliError(f"manifest {path} is not readable JSON: {exc}") from None
+    if not isinstance(manifest, dict):
+        raise CliError(f"manifest {path} is not a JSON object")
+    base = Path(args.base) if args.base is not None else path.resolve().parent.parent
+    try:
+        mismatches = verify_manifest(manifest, base, include_logs=not args.outputs_only)
+    except (KeyError, ValueError) as exc:
+        raise CliError(f"manifest {path} is malformed: {exc}") from None
+    checked = len(manifest["outputs"]) + (0 if args.outputs_only else len(manifest["logs"]))
+    if args.json:
+        print_json({"checked": checked, "mismatches": [vars(mismatch) for mismatch in mismatches]})
+    else:
+        for mismatch in mismatches:
+            print(mismatch)
+        print(f"{checked} files checked, {len(mismatches)} mismatch(es)", file=sys.stderr)
+    if mismatches:
+        raise CliError(f"{len(mismatches)} file(s) differ from the manifest {path}", status=1)
+    return 0

@@ -1,0 +1,91 @@
+# Audit trail (issue 5): stage checks -> reproduction table -> manifest -> verdict.
+# Included last by the Snakefile: every stage has registered its final outputs in ALL_TARGETS
+# and its checks tables (results/checks/<stage>.csv, see bigbadminima.reproduction) in CHECK_TABLES.
+
+import json
+import shlex
+
+
+rule check_simulation:
+    """Checks of the finite-N stage: end-point overlap vs m* above the GF threshold, energy descent."""
+    input:
+        "results/tables/simulation.csv",
+    output:
+        "results/checks/simulation.csv",
+    log:
+        "results/logs/check_simulation.log",
+    benchmark:
+        "results/benchmarks/check_simulation.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima check-simulation --table {input} --out {output} --threads {threads} 2> {log}"
+
+
+CHECK_TABLES.append(rules.check_simulation.output[0])
+
+
+rule reproduction:
+    """Every checks table in one reproduction table (margins, pass/fail) and a readable Markdown version."""
+    input:
+        CHECK_TABLES,
+    output:
+        table=report(
+            "results/reproduction.csv",
+            caption="../report/reproduction.rst",
+            category="Reproduction checks",
+        ),
+        markdown="results/reproduction.md",
+    log:
+        "results/logs/reproduction.log",
+    benchmark:
+        "results/benchmarks/reproduction.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima reproduction {input} --out {output.table} --markdown {output.markdown} "
+        "--threads {threads} 2> {log}"
+
+
+rule manifest:
+    """Commit, packages, platform, resolved config and seeds, sha256 of every result, benchmarks per rule."""
+    input:
+        list(ALL_TARGETS),
+        rules.reproduction.output,
+    output:
+        report("results/manifest.json", caption="../report/manifest.rst", category="Audit trail"),
+    log:
+        "results/logs/manifest.log",
+    benchmark:
+        "results/benchmarks/manifest.tsv"
+    params:
+        config=shlex.quote(json.dumps(config, sort_keys=True)),
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima manifest --results results --config-json {params.config} --exclude {log} "
+        "--out {output} --threads {threads} 2> {log}"
+
+
+rule reproduction_verdict:
+    """Fail the run when any reproduction row failed. After the manifest, so a failure still leaves the audit trail."""
+    input:
+        table=rules.reproduction.output.table,
+        manifest=rules.manifest.output[0],
+    output:
+        "results/reproduction.passed",
+    log:
+        "results/logs/reproduction_verdict.log",
+    benchmark:
+        "results/benchmarks/reproduction_verdict.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima reproduction-verdict --table {input.table} --out {output} --threads {threads} 2> {log}"
+
+
+ALL_TARGETS.extend([*rules.manifest.output, *rules.reproduction_verdict.output])
