@@ -3,7 +3,13 @@
 # and its checks tables (results/checks/<stage>.csv, see bigbadminima.reproduction) in CHECK_TABLES.
 
 import json
+import os
 import shlex
+
+# Precondition: a results folder that cannot be written stops the run before any job, in one line
+# (Snakemake itself would fail while building the DAG with a traceback).
+if os.path.lexists("results") and not (os.path.isdir("results") and os.access("results", os.W_OK | os.X_OK)):
+    raise WorkflowError(f"the results folder {os.path.abspath('results')} is not a writable folder")
 
 
 rule check_simulation:
