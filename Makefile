@@ -14,14 +14,18 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export NUMBA_NUM_THREADS ?= 1
 
-.PHONY: setup reproduce ci-pipeline test lint dry-run benchmarks clean
+.PHONY: setup reproduce ci-pipeline test lint dry-run benchmarks report verify clean
 
 setup: $(STAMP)
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet --editable ".[test]"
+	$(BIN)/python -m pip install --quiet --editable ".[test,slurm]"
+	@# graphviz's `dot` draws the rulegraph (make report); Debian's package, installed when root has apt.
+	@command -v dot >/dev/null || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && \
+		apt-get install -y -qq graphviz >/dev/null; } || \
+		echo "note: graphviz 'dot' not found; make report needs it (apt-get install graphviz)"
 	touch $(STAMP)
 
 reproduce: setup
@@ -39,8 +43,20 @@ lint: setup
 test: setup
 	$(BIN)/python -m pytest
 
+# After a run: the DAG drawn by graphviz and Snakemake's HTML report (figures with captions,
+# reproduction table, manifest). CONFIG=workflow/config/ci.yaml for the ci run.
+report: setup
+	@command -v dot >/dev/null || { echo "make report: graphviz 'dot' is missing: apt-get install graphviz (or conda install graphviz)" >&2; exit 1; }
+	$(SNAKEMAKE) $(if $(CONFIG),--configfile $(CONFIG)) --rulegraph > results/.rulegraph.dot.part
+	dot -Tsvg results/.rulegraph.dot.part -o results/rulegraph.svg && rm results/.rulegraph.dot.part
+	$(SNAKEMAKE) $(if $(CONFIG),--configfile $(CONFIG)) --report results/report.html
+
+# Re-hash every result against results/manifest.json.
+verify: setup
+	$(BIN)/bigbadminima verify --manifest results/manifest.json
+
 benchmarks: setup
 	for script in benchmarks/bench_*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf results/*/ results/*.csv results/*.json results/*.html .snakemake
+	rm -rf results/*/ results/*.csv results/*.json results/*.html results/*.md results/*.passed results/*.svg .snakemake

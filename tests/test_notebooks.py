@@ -1,0 +1,72 @@
+"""Notebook hygiene: diff-friendly sources, a papermill parameters cell, and standalone runs.
+
+Figure notebooks are jupytext percent files (workflow/notebooks/fig_*.py). Each must run on
+its own with its default parameters against the tables of a run, and then draw exactly the
+figure the pipeline drew (figures are saved with fixed metadata, so bytes can be compared):
+this also checks that the defaults agree with what the rule passes.
+"""
+
+import ast
+import shutil
+import subprocess
+import sys
+
+import jupytext
+import nbformat
+import pytest
+
+from .conftest import REPO
+
+NOTEBOOKS = sorted((REPO / "workflow" / "notebooks").glob("*.py"))
+
+
+def parameter_cells(notebook):
+    return [cell for cell in notebook.cells if "parameters" in cell.get("metadata", {}).get("tags", [])]
+
+
+def test_there_are_figure_notebooks():
+    assert NOTEBOOKS and all(path.name.startswith("fig_") for path in NOTEBOOKS)
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_is_a_percent_file_with_one_literal_parameters_cell(path):
+    text = path.read_text()
+    assert "format_name: percent" in text, "not a jupytext percent-format file"
+    notebook = jupytext.reads(text, fmt="py:percent")
+    cells = parameter_cells(notebook)
+    assert len(cells) == 1, f"{len(cells)} cells tagged 'parameters'"
+    # papermill overrides the cell by appending assignments: keep it plain `name = literal` lines.
+    for statement in ast.parse(cells[0].source).body:
+        assert isinstance(statement, ast.Assign) and len(statement.targets) == 1, ast.unparse(statement)
+        assert isinstance(statement.targets[0], ast.Name), ast.unparse(statement)
+        ast.literal_eval(statement.value)
+    assert all(cell.get("outputs", []) == [] for cell in notebook.cells if cell.cell_type == "code")
+
+
+def test_no_committed_notebook_carries_outputs():
+    listed = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=REPO, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip("not a git checkout")
+    for name in listed.stdout.split():
+        notebook = nbformat.read(REPO / name, as_version=4)
+        for cell in notebook.cells:
+            if cell.cell_type == "code":
+                assert not cell.outputs and cell.execution_count is None, f"{name} has outputs: strip them"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_notebook_runs_standalone_and_redraws_the_pipeline_figure(path, ci_run, tmp_path):
+    shutil.copytree(ci_run / "results" / "tables", tmp_path / "results" / "tables")
+    completed = subprocess.run(
+        [sys.executable, "-m", "bigbadminima", "notebook", str(path),
+         "--executed", "standalone.ipynb", "--html", "standalone.html"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=600,
+    )
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    drawn = sorted((tmp_path / "results" / "figures").glob("*"))
+    assert drawn, "the notebook wrote no figure under results/figures with its default parameters"
+    for figure in drawn:
+        pipeline = ci_run / "results" / "figures" / figure.name
+        assert pipeline.is_file(), f"{figure.name}: the pipeline draws no such figure (default figure_stem?)"
+        assert figure.read_bytes() == pipeline.read_bytes(), f"{figure.name} differs from the pipeline's"
