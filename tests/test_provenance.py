@@ -3,6 +3,7 @@
 import hashlib
 import json
 import shutil
+import subprocess
 
 import pytest
 
@@ -16,6 +17,8 @@ from bigbadminima.provenance import (
     sha256_file,
     verify_manifest,
 )
+
+from .conftest import run_snakemake
 
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -154,3 +157,20 @@ def test_ci_run_manifest_covers_every_result_and_verifies(ci_run, tmp_path):
     table = copy / "results" / "tables" / "simulation.csv"
     table.write_bytes(table.read_bytes().replace(b"3,", b"4,", 1))
     assert main(["verify", "--manifest", str(copy / "results" / "manifest.json")]) == 1
+
+
+@pytest.mark.slow
+def test_html_report_and_rulegraph_of_the_ci_run(ci_run, tmp_path):
+    report = tmp_path / "report.html"
+    completed = run_snakemake(ci_run, "--configfile", "workflow/config/ci.yaml", "--report", str(report))
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    text = report.read_text()
+    for item in ("gradient_flow.png", "reproduction.csv", "manifest.json", "Reproduction checks"):
+        assert item in text, item
+    if shutil.which("dot") is None:
+        pytest.skip("graphviz 'dot' is not installed (make setup installs it where root has apt)")
+    graph = run_snakemake(ci_run, "--configfile", "workflow/config/ci.yaml", "--rulegraph")
+    drawn = subprocess.run(["dot", "-Tsvg"], input=graph.stdout, capture_output=True, text=True, timeout=60)
+    assert drawn.returncode == 0 and "<svg" in drawn.stdout
+    for rule in ("simulate", "check_simulation", "reproduction", "manifest", "reproduction_verdict"):
+        assert f">{rule}<" in drawn.stdout, rule
