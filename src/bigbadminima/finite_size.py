@@ -66,7 +66,7 @@ def run_until_escape(
     dt: float,
     threshold: float = 0.5,
     record_every: float = 0.5,
-    segment: float = 5.0,
+    segment: float = 2.5,
     progress: Callable[[float, int], None] | None = None,
 ) -> EscapeRuns:
     """Gradient flow (RK4 step ``dt``) of the replicas x0 (B, N) until each escapes or ``horizon``.

@@ -48,8 +48,8 @@ def register(subparsers) -> None:
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
     parser.add_argument("--record-every", type=positive_float, default=0.5,
                         help="time between recorded overlaps, a multiple of dt (default 0.5)")
-    parser.add_argument("--segment", type=positive_float, default=5.0,
-                        help="time between checks for escaped runs, a multiple of --record-every (default 5)")
+    parser.add_argument("--segment", type=positive_float, default=2.5,
+                        help="time between checks for escaped runs, a multiple of --record-every (default 2.5)")
     parser.add_argument("--success-overlap", type=positive_float, default=0.5,
                         help="overlap m that counts as an escape to the signal (default 0.5)")
     parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="packed", help="tensor storage")
@@ -138,6 +138,7 @@ def cmd_summary(args) -> int:
     import pandas as pd
 
     from ..finite_size import fit_log_growth, wilson_interval
+    from ..landscape import gf_threshold
 
     frames = []
     for name in args.inputs:
@@ -164,6 +165,8 @@ def cmd_summary(args) -> int:
     success["probability"] = success["successes"] / success["runs"]
     success["ci_low"], success["ci_high"] = wilson_interval(success["successes"], success["runs"], CONFIDENCE_Z)
     success["confidence_z"] = CONFIDENCE_Z
+    # the closed-form large-N threshold (theory.md §D.6) the curves are compared with
+    success["gf_threshold_inv_delta2"] = gf_threshold(int(runs["p"].iloc[0]), float(runs["delta_p"].iloc[0]))
 
     at_escape = runs[np.isclose(runs["inv_delta2"], args.escape_inv_delta2)]
     if at_escape.empty:

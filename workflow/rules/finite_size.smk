@@ -1,0 +1,110 @@
+# Finite-size picture (theory.md §B.2, §D.6, §F.3): runs per (N, 1/Δ2) -> summary tables -> figure.
+
+FINITE_SIZE = config["finite_size"]
+FINITE_SIZE_BY_N = {entry["n"]: entry for entry in FINITE_SIZE["sizes"]}
+if len(FINITE_SIZE_BY_N) != len(FINITE_SIZE["sizes"]):
+    raise WorkflowError("finite_size.sizes: each N may appear once")
+for _n, _entry in FINITE_SIZE_BY_N.items():
+    if not any(abs(value - FINITE_SIZE["escape_inv_delta2"]) < 1e-12
+               for value in _entry.get("inv_delta2", FINITE_SIZE["inv_delta2"])):
+        raise WorkflowError(
+            f"finite_size: N={_n} does not run escape_inv_delta2 = {FINITE_SIZE['escape_inv_delta2']}; "
+            "add it to its inv_delta2 (or to the grid)"
+        )
+
+FINITE_SIZE_RUNS = [
+    f"results/finite_size/p{FINITE_SIZE['p']}/dp{fmt(FINITE_SIZE['delta_p'])}/n{n}/id2_{fmt(inv_delta2)}.csv"
+    for n, entry in FINITE_SIZE_BY_N.items()
+    for inv_delta2 in entry.get("inv_delta2", FINITE_SIZE["inv_delta2"])
+]
+
+
+rule finite_size_run:
+    """Gradient flow from random starts on each seed's instance at one (N, 1/Δ2): escape times, success."""
+    output:
+        "results/finite_size/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}.csv",
+    log:
+        "results/logs/finite_size_run/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}.log",
+    benchmark:
+        "results/benchmarks/finite_size_run/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}.tsv"
+    params:
+        seeds=lambda wildcards: " ".join(str(seed) for seed in FINITE_SIZE_BY_N[int(wildcards.n)]["seeds"]),
+        replicas=lambda wildcards: FINITE_SIZE_BY_N[int(wildcards.n)]["replicas"],
+        horizon=FINITE_SIZE["horizon"],
+        dt=FINITE_SIZE["dt"],
+        record_every=FINITE_SIZE["record_every"],
+        segment=FINITE_SIZE["segment"],
+        success_overlap=FINITE_SIZE["success_overlap"],
+        tensor_layout=FINITE_SIZE["tensor_layout"],
+    threads: FINITE_SIZE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima finite-size-run --p {wildcards.p} --n {wildcards.n} --inv-delta2 {wildcards.inv_delta2} "
+        "--delta-p {wildcards.delta_p} --seeds {params.seeds} --replicas {params.replicas} "
+        "--horizon {params.horizon} --dt {params.dt} --record-every {params.record_every} "
+        "--segment {params.segment} --success-overlap {params.success_overlap} "
+        "--tensor-layout {params.tensor_layout} --threads {threads} --out {output} 2> {log}"
+
+
+rule finite_size_summary:
+    """All runs; success probability per (N, 1/Δ2) with Wilson intervals; escape times vs N and their ln N fit."""
+    input:
+        FINITE_SIZE_RUNS,
+    output:
+        runs="results/tables/finite_size_runs.csv",
+        success="results/tables/finite_size_success.csv",
+        escape="results/tables/finite_size_escape.csv",
+        fit="results/tables/finite_size_escape_fit.csv",
+    log:
+        "results/logs/finite_size_summary.log",
+    benchmark:
+        "results/benchmarks/finite_size_summary.tsv"
+    params:
+        escape_inv_delta2=FINITE_SIZE["escape_inv_delta2"],
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima finite-size-summary {input} --escape-inv-delta2 {params.escape_inv_delta2} "
+        "--runs-out {output.runs} --success-out {output.success} --escape-out {output.escape} "
+        "--fit-out {output.fit} --threads {threads} 2> {log}"
+
+
+rule fig_finite_size:
+    """P(reach the signal before t_h) vs 1/Δ2 per N, and escape times vs N at one 1/Δ2."""
+    input:
+        runs=rules.finite_size_summary.output.runs,
+        success=rules.finite_size_summary.output.success,
+        escape=rules.finite_size_summary.output.escape,
+        fit=rules.finite_size_summary.output.fit,
+        source="workflow/notebooks/fig_finite_size.py",
+    output:
+        executed="results/notebooks/fig_finite_size.ipynb",
+        html="results/notebooks/fig_finite_size.html",
+        figures=report(
+            multiext("results/figures/finite_size", ".png", ".pdf"),
+            caption="../report/finite_size.rst",
+            category="Finite-N gradient flow",
+        ),
+    log:
+        "results/logs/fig_finite_size.log",
+    benchmark:
+        "results/benchmarks/fig_finite_size.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {
+                "runs_table": "{input.runs}",
+                "success_table": "{input.success}",
+                "escape_table": "{input.escape}",
+                "fit_table": "{input.fit}",
+                "figure_stem": "results/figures/finite_size",
+            },
+        )
+
+
+ALL_TARGETS.extend(rules.fig_finite_size.output)
