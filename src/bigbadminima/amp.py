@@ -27,7 +27,7 @@ import numpy as np
 from scipy.optimize import brentq
 
 from .model import Instance
-from .params import ModelParams
+from .params import ModelParams, ParameterError
 
 __all__ = [
     "AmpRun",
@@ -38,6 +38,7 @@ __all__ = [
     "bayes_state_evolution",
     "ml_amp_map",
     "ml_amp_state_evolution",
+    "ml_amp_state_evolution_limit",
     "rs_free_entropy",
     "run_ml_amp",
 ]
@@ -57,6 +58,22 @@ def ml_amp_state_evolution(params: ModelParams, m0: float, iterations: int) -> n
     for t in range(iterations):
         overlaps[t + 1] = ml_amp_map(params, overlaps[t])
     return overlaps
+
+
+def ml_amp_state_evolution_limit(params: ModelParams, m0: float, tolerance: float = 1e-12,
+                                 max_iterations: int = 1_000_000) -> float:
+    """The overlap the ML-AMP state evolution converges to from m0 (iterated until |Δm| < tolerance).
+
+    Raises ParameterError if it has not converged after ``max_iterations`` (only at a threshold exactly,
+    where the convergence is algebraic instead of geometric).
+    """
+    m = float(m0)
+    for _ in range(max_iterations):
+        following = float(ml_amp_map(params, m))
+        if abs(following - m) < tolerance:
+            return following
+        m = following
+    raise ParameterError(f"ML-AMP state evolution from m0={m0:g} not converged for {params.describe()}")
 
 
 # --- ML-AMP at finite N (§E.1) --------------------------------------------------------------

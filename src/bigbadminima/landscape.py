@@ -25,12 +25,12 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.optimize import brentq
 
 from .params import ModelParams, ParameterError
 
 __all__ = [
     "GoodMinimum",
+    "OverlapHeldAtZero",
     "ThresholdStates",
     "bulk_edges",
     "complexity",
@@ -42,8 +42,10 @@ __all__ = [
     "isolated_eigenvalue",
     "log_potential",
     "log_potential_derivative",
+    "measured_tangent_spectrum",
     "minimum_multiplier",
     "ml_amp_threshold",
+    "semicircle_density",
     "signal_curvature",
     "threshold_states",
     "thresholds",
@@ -57,6 +59,31 @@ def _overlap_array(m) -> np.ndarray:
     if not np.all(np.abs(m) < 1.0):
         raise ParameterError("the overlap m must lie strictly inside (-1, 1)")
     return m
+
+
+def _bisect_root(function, low: float, high: float) -> float:
+    """Root of a continuous ``function`` bracketed by [low, high] (opposite signs), by bisection to the
+    last representable digit. Plain bisection keeps this module free of scipy.optimize (0.25 s import,
+    paid by every CLI call) at the price of ~60 evaluations.
+    """
+    f_low, f_high = function(low), function(high)
+    if f_low == 0:
+        return low
+    if f_high == 0:
+        return high
+    if (f_low > 0) == (f_high > 0):
+        raise ParameterError(f"root not bracketed: f({low:g}) = {f_low:g}, f({high:g}) = {f_high:g}")
+    while True:
+        middle = 0.5 * (low + high)
+        if middle in (low, high):
+            return middle
+        f_middle = function(middle)
+        if f_middle == 0:
+            return middle
+        if (f_middle > 0) == (f_low > 0):
+            low, f_low = middle, f_middle
+        else:
+            high = middle
 
 
 # --- semicircle log-potential (§D.2) --------------------------------------------------------
@@ -114,6 +141,56 @@ def minimum_multiplier(params: ModelParams, m) -> np.ndarray:
     with np.errstate(divide="ignore"):
         outlier_condition = theta + params.d2f1 / theta
     return np.where(theta > sigma, outlier_condition, 2.0 * sigma)
+
+
+def semicircle_density(params: ModelParams, mu, eigenvalue) -> np.ndarray:
+    """Bulk density of the Hessian at multiplier μ: √(4σ² - (λ-μ)²)/(2πσ²) on [μ - 2σ, μ + 2σ] (§D.1)."""
+    shifted = np.asarray(eigenvalue, dtype=float) - np.asarray(mu, dtype=float)
+    return np.sqrt(np.maximum(4.0 * params.d2f1 - shifted**2, 0.0)) / (2.0 * math.pi * params.d2f1)
+
+
+class OverlapHeldAtZero:
+    """An instance seen by gradient flow with the signal direction frozen: ∇ℒ minus its component on x*.
+
+    Started from x ⊥ x*, gradient flow on this view stays on m = 0 exactly (its field
+    -(∇ℒ - (∇ℒ·e)e) - μx has no component on e = x*/√N, a linear invariant that RK4 and the
+    retraction keep), while μ = -x·∇ℒ/N and the loss are those of the instance. For p ≥ 3 the
+    signal exerts no force at m = 0 (f'(0) = 0), so this is the large-N plateau of gradient flow
+    from m0 → 0⁺ (theory.md §B.2, §D.4) made exact at finite N: its states approach the threshold
+    states, whose Hessian (measured on the instance itself) carries the BBP outlier along x* (§D.6).
+    It offers what :func:`bigbadminima.gradient_flow.run_gradient_flow` uses of an instance.
+    """
+
+    def __init__(self, instance):
+        self.instance = instance
+        self.n = instance.n
+        self.params = instance.params
+        self._direction = instance.spike / np.linalg.norm(instance.spike)
+
+    def _without_signal_direction(self, gradient: np.ndarray) -> np.ndarray:
+        return gradient - (gradient @ self._direction)[..., None] * self._direction
+
+    def gradient(self, x: np.ndarray) -> np.ndarray:
+        return self._without_signal_direction(self.instance.gradient(x))
+
+    def loss_and_gradient(self, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        loss, gradient = self.instance.loss_and_gradient(x)
+        return loss, self._without_signal_direction(gradient)
+
+    def overlap(self, x: np.ndarray) -> np.ndarray:
+        return self.instance.overlap(x)
+
+
+def measured_tangent_spectrum(instance, x: np.ndarray) -> np.ndarray:
+    """Sorted eigenvalues of the Riemannian Hessian P(∇²ℒ + μI)P of a finite-N ``instance`` at x,
+    restricted to the N - 1 tangent directions (the normal direction's exact zero mode removed).
+
+    The finite-N counterpart of §D.1 (``instance`` is a :class:`bigbadminima.model.Instance`).
+    """
+    from scipy.linalg import null_space
+
+    tangent = null_space(np.asarray(x, dtype=float)[None, :])
+    return np.linalg.eigvalsh(tangent.T @ instance.riemannian_hessian(x) @ tangent)
 
 
 # --- complexity at fixed (m, μ) (§D.2, §D.3) ------------------------------------------------
@@ -322,7 +399,7 @@ def good_minimum(params: ModelParams) -> GoodMinimum:
             "f'(m)^2 (1-m^2) = m^2 f'(1) has no root in (0, 1)"
         )
     last = crossings[-1]
-    m_star = brentq(balance, grid[last], grid[last + 1], xtol=1e-15, rtol=1e-15)
+    m_star = _bisect_root(lambda m: float(balance(m)), grid[last], grid[last + 1])
     amplitude = math.sqrt(float(params.df(m_star)) ** 2 + params.df1)
     mu_star = amplitude + params.d2f1 / amplitude
     return GoodMinimum(m=m_star, mu=mu_star, energy=float(typical_energy(params, m_star, mu_star)))
@@ -388,7 +465,7 @@ def _triv_threshold_scalar(p: int, delta_p: float) -> float:
     high = 2.0 * low
     while _complexity_of_last_spurious_minima(p, delta_p, high) >= 0:  # Σ ~ ½ln θ - θ/4 → -∞: ends
         low, high = high, 2.0 * high
-    return brentq(lambda x: _complexity_of_last_spurious_minima(p, delta_p, x), low, high, xtol=1e-14, rtol=1e-14)
+    return _bisect_root(lambda x: _complexity_of_last_spurious_minima(p, delta_p, x), low, high)
 
 
 def triv_threshold(p, delta_p):
