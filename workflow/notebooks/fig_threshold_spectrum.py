@@ -1,0 +1,101 @@
+# ---
+# jupyter:
+#   jupytext:
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Hessian of the threshold states: semicircle + BBP outlier
+#
+# Theory (theory.md §D.1, §D.4, §D.6): at the threshold states (m = 0, μ = 2σ) the Riemannian Hessian is a
+# semicircle on [0, 4σ] plus, when 1/Δ2 > σ, an isolated eigenvalue 2σ − θ − σ²/θ (θ = 1/Δ2) below it;
+# it crosses zero at 1/Δ2^GF, where the marginal minima that attract gradient flow become saddles with one
+# direction toward the signal ([BBM]). Measured: Riemannian Hessians of finite-N gradient-flow states at
+# the recorded times, with the theory evaluated at each state's own measured (m, μ) (open symbols). With
+# `flow = held` the flow starts at x ⊥ x* and the gradient's component on x* is removed, so m = 0 exactly:
+# the large-N plateau (m0 → 0⁺) made exact at finite N, whose states approach the threshold states
+# (μ → 2σ); the Hessian is that of the full landscape, so the outlier along x* is measured.
+# `flow = free` is plain gradient flow from m(0) > 0 (for odd p it often drifts to m < 0 at finite N).
+# Data: `bigbadminima threshold-spectrum-table`, `bigbadminima hessian-spectra`. This notebook only plots.
+
+# %% tags=["parameters"]
+theory = "results/tables/threshold_spectrum.csv"
+spectra = "results/tables/hessian_spectra.csv"
+states = "results/tables/hessian_states.csv"
+figure_stem = "results/figures/threshold_spectrum"
+
+# %%
+import matplotlib.pyplot as plt
+import pandas as pd
+import seaborn as sns
+
+from bigbadminima.plotting import save_figure, set_style
+
+set_style()
+curves = pd.read_csv(theory)
+eigenvalues = pd.read_csv(spectra)
+measured = pd.read_csv(states)
+p, delta_p, gf = curves["p"].iloc[0], curves["delta_p"].iloc[0], curves["gf_threshold"].iloc[0]
+times = sorted(measured["time"].unique())
+print(f"p={p}, Δp={delta_p:g}, 1/Δ2^GF={gf:g}; {len(measured)} measured states at N={sorted(measured['n'].unique())}, "
+      f"t={times}, flow={sorted(measured['flow'].unique())}")
+
+# %%
+time_colours = dict(zip(times, sns.color_palette("crest", len(times))))
+fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1, 1, 0.9]})
+for ax, zoom in zip(axes[:2], [False, True]):
+    ax.fill_between(curves["inv_delta2"], curves["lower_edge"], curves["upper_edge"], color="0.85",
+                    label="bulk (threshold states)")
+    ax.plot(curves["inv_delta2"], curves["outlier"], color="crimson", lw=1.8, label="BBP outlier (threshold states)")
+    ax.axvline(gf, color="tab:blue", ls=":", lw=1.5, label=r"$1/\Delta_2^{\rm GF}$")
+    ax.axhline(0, color="grey", lw=0.7)
+    for time in times:
+        rows = measured[measured["time"] == time]
+        colour = time_colours[time]
+        for column, marker in [("lowest", "v"), ("second_lowest", "^")] + ([] if zoom else [("highest", "o")]):
+            ax.plot(rows["inv_delta2"], rows[column], marker=marker, ls="none", color=colour, ms=5,
+                    label=f"measured, t = {time:g}" if column == "lowest" else None)
+        for column in ["theory_lower_edge", "theory_outlier"] + ([] if zoom else ["theory_upper_edge"]):
+            ax.plot(rows["inv_delta2"], rows[column], marker="o", mfc="none", ls="none", color=colour, ms=8,
+                    label="theory at measured (m, μ)" if (column == "theory_lower_edge" and time == times[0]) else None)
+    ax.set_xlabel(r"$1/\Delta_2$")
+    if zoom:
+        ax.set_ylim(-0.8, 0.6)
+        ax.set_title("zoom on the bottom of the spectrum")
+    else:
+        ax.set_title(f"Hessian spectrum, p = {p}, $\\Delta_p$ = {delta_p:g}, flow: {measured['flow'].iloc[0]}")
+axes[0].set_ylabel("eigenvalue")
+axes[1].legend(fontsize=6.5, loc="lower left")
+
+# one measured state in full: the largest 1/Δ2 at the last time
+state = measured[(measured["time"] == times[-1])].sort_values("inv_delta2").iloc[-1]
+values = eigenvalues[(eigenvalues["inv_delta2"] == state["inv_delta2"]) & (eigenvalues["time"] == state["time"])
+                     & (eigenvalues["seed"] == state["seed"])].sort_values("eigenvalue")
+ax = axes[2]
+ax.hist(values["eigenvalue"], bins=40, density=True, color="0.6", label=f"measured, N = {state['n']:g}")
+ax.plot(values["eigenvalue"], values["semicircle_density"], color="black", lw=1.5, label="semicircle at measured μ")
+if pd.notna(state["theory_outlier"]):
+    ax.axvline(state["theory_outlier"], color="crimson", lw=1.5, label="BBP outlier (theory)")
+ax.axvline(state["lowest"], color="crimson", ls="--", lw=1, label="lowest measured")
+ax.set_xlabel("eigenvalue")
+ax.set_title(f"$1/\\Delta_2$ = {state['inv_delta2']:g}, t = {state['time']:g}, m = {state['overlap']:.2f}")
+ax.legend(fontsize=6.5)
+fig.tight_layout()
+save_figure(fig, figure_stem)
+
+# %% [markdown]
+# Measured vs theory at each state's (m, μ): relative deviations of the bulk edges, and the lowest eigenvalue
+# against the outlier where theory predicts one.
+
+# %%
+table = measured[["inv_delta2", "seed", "time", "overlap", "multiplier", "threshold_multiplier"]].copy()
+table["lower edge: measured/theory - 1"] = measured["second_lowest"] / measured["theory_lower_edge"] - 1
+table["upper edge: measured/theory - 1"] = measured["highest"] / measured["theory_upper_edge"] - 1
+table["outlier: measured/theory - 1"] = measured["lowest"] / measured["theory_outlier"] - 1
+table.round(4)

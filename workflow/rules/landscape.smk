@@ -1,0 +1,309 @@
+# Landscape theory and ML-AMP (theory.md §D, §E): CLI tables -> figure notebooks.
+# Theory tables take seconds; the two finite-N rules (Hessian spectra, ML-AMP) take about a minute each
+# at N = 400. The landscape map and the ML-AMP figure also read the finite-N gradient-flow table.
+
+LANDSCAPE = config["landscape"]
+
+
+# Lists of the config as CLI arguments ("1.8 2.5").
+LANDSCAPE_LISTS = {
+    key: " ".join(fmt(value) for value in LANDSCAPE[key])
+    for key in (
+        "phase_diagram_p", "complexity_inv_delta2", "map_inv_delta2", "spectra_inv_delta2", "spectra_seeds",
+        "spectra_times", "amp_inv_delta2", "amp_seeds",
+    )
+}
+
+
+rule phase_diagram_tables:
+    """Thresholds (ML-AMP, GF closed form, triv) on a Δp grid and the Bayes-optimal regions."""
+    output:
+        thresholds="results/tables/thresholds.csv",
+        regions="results/tables/bayes_regions.csv",
+    log:
+        "results/logs/landscape/phase_diagram_tables.log",
+    benchmark:
+        "results/benchmarks/landscape/phase_diagram_tables.tsv"
+    params:
+        p=LANDSCAPE_LISTS["phase_diagram_p"],
+        delta_p_min=fmt(LANDSCAPE["delta_p_min"]),
+        delta_p_max=fmt(LANDSCAPE["delta_p_max"]),
+        delta_p_points=LANDSCAPE["delta_p_points"],
+        inv_delta2_max=fmt(LANDSCAPE["inv_delta2_max"]),
+        region_points=LANDSCAPE["region_points"],
+    threads: LANDSCAPE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima phase-diagram-tables --p {params.p} --delta-p-min {params.delta_p_min} "
+        "--delta-p-max {params.delta_p_max} --delta-p-points {params.delta_p_points} "
+        "--inv-delta2-max {params.inv_delta2_max} --region-points {params.region_points} "
+        "--thresholds-out {output.thresholds} --regions-out {output.regions} --threads {threads} 2> {log}"
+
+
+rule complexity_table:
+    """Σ_min(m) and Σ of all stationary points vs m for several 1/Δ2 (and 1/Δ2^triv)."""
+    output:
+        "results/tables/complexity_minima.csv",
+    log:
+        "results/logs/landscape/complexity_table.log",
+    benchmark:
+        "results/benchmarks/landscape/complexity_table.tsv"
+    params:
+        inv_delta2=LANDSCAPE_LISTS["complexity_inv_delta2"],
+    threads: LANDSCAPE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        f"bigbadminima complexity-table --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} "
+        f"--inv-delta2 {{params.inv_delta2}} --add-triv --overlap-points {LANDSCAPE['overlap_points']} "
+        "--out {output} --threads {threads} 2> {log}"
+
+
+rule landscape_map_table:
+    """Energy-resolved complexity Σ(m, ε) of minima and stationary points, and the reference states."""
+    output:
+        table="results/tables/landscape_map.csv",
+        zoom="results/tables/landscape_map_zoom.csv",
+        points="results/tables/landscape_points.csv",
+    log:
+        "results/logs/landscape/landscape_map_table.log",
+    benchmark:
+        "results/benchmarks/landscape/landscape_map_table.tsv"
+    params:
+        inv_delta2=LANDSCAPE_LISTS["map_inv_delta2"],
+        energy_min=fmt(LANDSCAPE["map_energy_min"]),
+        energy_max=fmt(LANDSCAPE["map_energy_max"]),
+    threads: LANDSCAPE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        f"bigbadminima landscape-map-table --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} "
+        f"--inv-delta2 {{params.inv_delta2}} --overlap-points {LANDSCAPE['map_overlap_points']} "
+        f"--energy-min {{params.energy_min}} --energy-max {{params.energy_max}} "
+        f"--energy-points {LANDSCAPE['map_energy_points']} "
+        f"--zoom-points {LANDSCAPE['map_zoom_points']} "
+        "--out {output.table} --zoom-out {output.zoom} --points-out {output.points} --threads {threads} 2> {log}"
+
+
+rule threshold_spectrum_table:
+    """Hessian of the threshold states vs 1/Δ2: bulk edges and the BBP outlier."""
+    output:
+        "results/tables/threshold_spectrum.csv",
+    log:
+        "results/logs/landscape/threshold_spectrum_table.log",
+    benchmark:
+        "results/benchmarks/landscape/threshold_spectrum_table.tsv"
+    params:
+        low=fmt(LANDSCAPE["spectrum_inv_delta2_min"]),
+        high=fmt(LANDSCAPE["spectrum_inv_delta2_max"]),
+    threads: LANDSCAPE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        f"bigbadminima threshold-spectrum-table --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} "
+        f"--inv-delta2-min {{params.low}} --inv-delta2-max {{params.high}} --points {LANDSCAPE['spectrum_points']} "
+        "--out {output} --threads {threads} 2> {log}"
+
+
+rule hessian_spectra:
+    """Finite-N Riemannian Hessian spectra at gradient-flow states (m held at 0: the plateau; or free flow)."""
+    output:
+        spectra="results/tables/hessian_spectra.csv",
+        states="results/tables/hessian_states.csv",
+    log:
+        "results/logs/landscape/hessian_spectra.log",
+    benchmark:
+        "results/benchmarks/landscape/hessian_spectra.tsv"
+    params:
+        inv_delta2=LANDSCAPE_LISTS["spectra_inv_delta2"],
+        seeds=LANDSCAPE_LISTS["spectra_seeds"],
+        times=LANDSCAPE_LISTS["spectra_times"],
+        dt=fmt(LANDSCAPE["dt"]),
+    threads: LANDSCAPE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        f"bigbadminima hessian-spectra --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} "
+        f"--n {LANDSCAPE['n']} --inv-delta2 {{params.inv_delta2}} --seeds {{params.seeds}} "
+        f"--times {{params.times}} --flow {LANDSCAPE['spectra_flow']} --dt {{params.dt}} "
+        f"--tensor-layout {LANDSCAPE['tensor_layout']} "
+        "--spectra-out {output.spectra} --states-out {output.states} --threads {threads} 2> {log}"
+
+
+rule amp_runs:
+    """Finite-N ML-AMP iterates, their state evolution, and the fixed points on a 1/Δ2 grid."""
+    output:
+        runs="results/tables/amp_runs.csv",
+        theory="results/tables/amp_theory.csv",
+    log:
+        "results/logs/landscape/amp_runs.log",
+    benchmark:
+        "results/benchmarks/landscape/amp_runs.tsv"
+    params:
+        inv_delta2=LANDSCAPE_LISTS["amp_inv_delta2"],
+        seeds=LANDSCAPE_LISTS["amp_seeds"],
+        m0=fmt(LANDSCAPE["amp_m0"]),
+        inv_delta2_max=fmt(LANDSCAPE["inv_delta2_max"]),
+    threads: LANDSCAPE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        f"bigbadminima amp-runs --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} --n {LANDSCAPE['n']} "
+        f"--inv-delta2 {{params.inv_delta2}} --seeds {{params.seeds}} --iterations {LANDSCAPE['amp_iterations']} "
+        f"--m0 {{params.m0}} --inv-delta2-max {{params.inv_delta2_max}} "
+        f"--tensor-layout {LANDSCAPE['tensor_layout']} "
+        "--out {output.runs} --theory-out {output.theory} --threads {threads} 2> {log}"
+
+
+rule fig_phase_diagram:
+    """Phase diagrams (x = Δp, y = 1/Δ2): triv, GF, ML-AMP lines over the Bayes-optimal regions."""
+    input:
+        thresholds=rules.phase_diagram_tables.output.thresholds,
+        regions=rules.phase_diagram_tables.output.regions,
+        source="workflow/notebooks/fig_phase_diagram.py",
+    output:
+        executed="results/notebooks/fig_phase_diagram.ipynb",
+        html="results/notebooks/fig_phase_diagram.html",
+        figures=report(
+            multiext("results/figures/phase_diagram", ".png", ".pdf"),
+            caption="../report/phase_diagram.rst",
+            category="Landscape and ML-AMP",
+        ),
+    log:
+        "results/logs/fig_phase_diagram.log",
+    benchmark:
+        "results/benchmarks/fig_phase_diagram.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"thresholds": "{input.thresholds}", "regions": "{input.regions}",
+             "figure_stem": "results/figures/phase_diagram"},
+        )
+
+
+rule fig_complexity_minima:
+    """Σ_min(m) for several 1/Δ2: spurious minima disappearing at 1/Δ2^triv."""
+    input:
+        table=rules.complexity_table.output[0],
+        source="workflow/notebooks/fig_complexity_minima.py",
+    output:
+        executed="results/notebooks/fig_complexity_minima.ipynb",
+        html="results/notebooks/fig_complexity_minima.html",
+        figures=report(
+            multiext("results/figures/complexity_minima", ".png", ".pdf"),
+            caption="../report/complexity_minima.rst",
+            category="Landscape and ML-AMP",
+        ),
+    log:
+        "results/logs/fig_complexity_minima.log",
+    benchmark:
+        "results/benchmarks/fig_complexity_minima.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"table": "{input.table}", "figure_stem": "results/figures/complexity_minima"},
+        )
+
+
+rule fig_landscape_map:
+    """Σ(m, ε) heat maps (minima vs saddles) with finite-N gradient-flow trajectories drawn on them."""
+    input:
+        table=rules.landscape_map_table.output.table,
+        zoom=rules.landscape_map_table.output.zoom,
+        points=rules.landscape_map_table.output.points,
+        trajectories="results/tables/simulation.csv",
+        source="workflow/notebooks/fig_landscape_map.py",
+    output:
+        executed="results/notebooks/fig_landscape_map.ipynb",
+        html="results/notebooks/fig_landscape_map.html",
+        figures=report(
+            multiext("results/figures/landscape_map", ".png", ".pdf"),
+            caption="../report/landscape_map.rst",
+            category="Landscape and ML-AMP",
+        ),
+    log:
+        "results/logs/fig_landscape_map.log",
+    benchmark:
+        "results/benchmarks/fig_landscape_map.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"table": "{input.table}", "zoom": "{input.zoom}", "points": "{input.points}",
+             "trajectories": "{input.trajectories}",
+             "figure_stem": "results/figures/landscape_map"},
+        )
+
+
+rule fig_threshold_spectrum:
+    """Threshold-state Hessian (semicircle + outlier) vs 1/Δ2 with measured finite-N spectra."""
+    input:
+        theory=rules.threshold_spectrum_table.output[0],
+        spectra=rules.hessian_spectra.output.spectra,
+        states=rules.hessian_spectra.output.states,
+        source="workflow/notebooks/fig_threshold_spectrum.py",
+    output:
+        executed="results/notebooks/fig_threshold_spectrum.ipynb",
+        html="results/notebooks/fig_threshold_spectrum.html",
+        figures=report(
+            multiext("results/figures/threshold_spectrum", ".png", ".pdf"),
+            caption="../report/threshold_spectrum.rst",
+            category="Landscape and ML-AMP",
+        ),
+    log:
+        "results/logs/fig_threshold_spectrum.log",
+    benchmark:
+        "results/benchmarks/fig_threshold_spectrum.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"theory": "{input.theory}", "spectra": "{input.spectra}", "states": "{input.states}",
+             "figure_stem": "results/figures/threshold_spectrum"},
+        )
+
+
+rule fig_amp_vs_gf:
+    """ML-AMP at finite N vs its state evolution vs gradient-flow end points."""
+    input:
+        runs=rules.amp_runs.output.runs,
+        theory=rules.amp_runs.output.theory,
+        trajectories="results/tables/simulation.csv",
+        source="workflow/notebooks/fig_amp_vs_gf.py",
+    output:
+        executed="results/notebooks/fig_amp_vs_gf.ipynb",
+        html="results/notebooks/fig_amp_vs_gf.html",
+        figures=report(
+            multiext("results/figures/amp_vs_gf", ".png", ".pdf"),
+            caption="../report/amp_vs_gf.rst",
+            category="Landscape and ML-AMP",
+        ),
+    log:
+        "results/logs/fig_amp_vs_gf.log",
+    benchmark:
+        "results/benchmarks/fig_amp_vs_gf.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"runs": "{input.runs}", "theory": "{input.theory}", "trajectories": "{input.trajectories}",
+             "figure_stem": "results/figures/amp_vs_gf"},
+        )
+
+
+for _figure_rule in (rules.fig_phase_diagram, rules.fig_complexity_minima, rules.fig_landscape_map,
+                     rules.fig_threshold_spectrum, rules.fig_amp_vs_gf):
+    ALL_TARGETS.extend(_figure_rule.output)
