@@ -84,16 +84,19 @@ def test_no_root_is_a_one_line_error(arguments, words, capsys):
 
 
 def test_answers_in_well_under_a_second():
-    """The whole command, interpreter start included. Measured 0.2 s on an idle core; 1 s leaves room for
-    a busy shared machine, while the 0.25 s import of scipy.optimize or a dense scan would show up."""
-    started = time.perf_counter()
-    completed = subprocess.run(
-        [sys.executable, "-m", "bigbadminima", "threshold-states", "--p", "4", "--delta-p", "3",
-         "--inv-delta2", "1.7", "--json"], capture_output=True, text=True, timeout=60,
-    )
-    elapsed = time.perf_counter() - started
-    assert completed.returncode == 0, completed.stderr
-    assert elapsed < 1.0
+    """The whole command, interpreter start included, best of 3 (a busy shared machine slows single runs).
+    Measured 0.2 s; 1 s would still catch a regression such as importing scipy.optimize (0.25 s) on a
+    loaded machine or a dense scan in a root-find."""
+    durations = []
+    for _ in range(3):
+        started = time.perf_counter()
+        completed = subprocess.run(
+            [sys.executable, "-m", "bigbadminima", "thresholds", "--p", "4", "--delta-p", "3", "--json"],
+            capture_output=True, text=True, timeout=60,
+        )
+        durations.append(time.perf_counter() - started)
+        assert completed.returncode == 0, completed.stderr
+    assert min(durations) < 1.0
 
 
 def test_complexity_table(tmp_path):
