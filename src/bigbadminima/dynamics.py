@@ -1,0 +1,1082 @@
+"""Large-N gradient-flow dynamics: the CHSCK equations of the (2+p) model (theory.md §C).
+
+Order parameters C(t,t') = x(t)·x(t')/N, R(t,t') = response, m(t) = overlap with the signal,
+μ(t) = spherical multiplier. With the covariance function f of theory.md §0 (always through
+:class:`~bigbadminima.params.ModelParams`), for t > t' (theory.md §C.1)::
+
+    ∂_t C(t,t') = -μ C(t,t') + f'(m(t)) m(t') + ∫_0^t R(t,s) f''(C(t,s)) C(t',s) ds
+                  + ∫_0^t' f'(C(t,s)) R(t',s) ds
+    ∂_t R(t,t') = -μ R(t,t') + ∫_t'^t R(t,s) f''(C(t,s)) R(s,t') ds
+    dm/dt       = -μ m + f'(m) + ∫_0^t R(t,s) f''(C(t,s)) m(s) ds
+    μ(t)        = T + m f'(m) + ∫_0^t R(t,s) [f'(C) + f''(C) C](t,s) ds
+    ε(t)        = -f(m) - ∫_0^t R(t,s) f'(C(t,s)) ds
+
+with C(t,t) = 1, C(0,0) = 1, m(0) = m0 > 0, R(t⁺,t) = 1. Gradient flow is T = 0.
+
+Two solvers share one result type, :class:`DynamicsResult`:
+
+``method="uniform"`` — the reference scheme (:func:`_solve_uniform`). Uniform grid t_i = i h,
+Heun predictor-corrector in t, every memory integral by the trapezoid rule. Second order in h
+because the quadratures use the left limit R(t, t⁻) = 1 at s = t (theory.md §C.3: the authors'
+code uses R(t,t) = 0 there, which is first order). Memory O(n²), work O(n³) for n steps.
+
+``method="doubling"`` — the long-time scheme (:class:`_DoublingSolver`). A Kim-Latz window of
+N + 1 points (theory.md §C.2) whose step doubles each time it fills, so that t_max costs
+O(N³ log t_max) work and O(N²) memory. It is written for T = 0, where the authors' T = 1
+construction (fluctuation-dissipation relation between R and C near the diagonal) does not
+hold. Adaptation:
+
+* the response enters through the integrated response χ(t,t') = ∫_t'^t R(t,s) ds, its cell
+  averages, and the first moments of R in each cell, so that merging two cells is exact;
+* the fast, near-diagonal part of R (lags below ``band_cells``·h) is recomputed at every new
+  time on a sub-grid that is fine near lag 0 and geometric further out (the *band*), from the
+  R equation written in lag coordinates, time-translation invariance corrected to second order
+  in the age by the drift of the band along the diagonal;
+* the rest of each new row is implicit (BDF2 in t at fixed t', stiff diagonal terms implicit,
+  the remaining coupling by Anderson-accelerated fixed-point iteration).
+
+Error control (theory.md §C.3, "always show convergence in h"): every run is repeated at twice
+the resolution (h/2 for the uniform scheme; window 2N, sub-grid halved, for the doubling
+scheme) and the error of m is estimated as |m_fine - m_coarse| / 3 (second order), reported
+column by column with the fine solution.
+
+``linear=True`` solves the m0 → 0⁺ limit: C, R, μ follow the signal-free dynamics and m enters
+linearly (f'(m) → m/Δ2, the O(m²) terms dropped); the result holds log(m(t)/m0), which stays
+finite where m itself would saturate. Its slope is the growth rate used to locate the
+gradient-flow threshold (theory.md §C.3, §D.6; :mod:`bigbadminima.fits`).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from numba import njit
+
+from .params import ModelParams, ParameterError
+
+__all__ = ["DynamicsBlowUp", "DynamicsResult", "solve_chsck"]
+
+_FAST = {"reassoc", "contract"}
+
+#: Renormalisation of the linearised overlap history once it exceeds this (log of it is kept).
+_RESCALE_ABOVE = 1e150
+
+
+class DynamicsBlowUp(RuntimeError):
+    """The CHSCK integration produced a non-finite value or left the physical range."""
+
+
+@dataclass
+class DynamicsResult:
+    """Solution of the CHSCK equations on the solver's time grid.
+
+    ``m_error`` estimates |m - m_exact| (from the run at twice the resolution), NaN where the
+    estimate was not requested. In ``linear`` mode ``m`` is NaN and ``log_m_ratio`` holds
+    log(m(t)/m0) of the m0 → 0⁺ limit. ``status`` is 0 on success, 1 if the integration was
+    stopped (blow-up, non-convergence); ``message`` says why. ``monitors`` holds the largest
+    energy increase between grid points, the largest violation of |C| <= 1 and the largest
+    residual of the identity μ = T - 2ε2 - p εp (theory.md §C.1).
+    """
+
+    t: np.ndarray
+    m: np.ndarray
+    mu: np.ndarray
+    energy: np.ndarray
+    m_error: np.ndarray
+    log_m_ratio: np.ndarray | None
+    method: str
+    resolution: dict
+    status: int = 0
+    message: str = "ok"
+    monitors: dict = field(default_factory=dict)
+    two_time: dict | None = None
+
+    @property
+    def success(self) -> bool:
+        return self.status == 0
+
+    def columns(self) -> dict:
+        """The tidy per-time columns (t, m, mu, energy, m_error[, log_m_ratio])."""
+        out = {"t": self.t, "m": self.m, "mu": self.mu, "energy": self.energy, "m_error": self.m_error}
+        if self.log_m_ratio is not None:
+            out["log_m_ratio"] = self.log_m_ratio
+        return out
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_arguments(params: ModelParams, m0: float, t_max: float, temperature: float, linear: bool) -> None:
+    if not isinstance(params, ModelParams):
+        raise ParameterError("params must be a ModelParams")
+    if not (math.isfinite(t_max) and t_max > 0):
+        raise ParameterError(f"t_max must be finite and > 0, got {t_max!r}")
+    if not (math.isfinite(temperature) and temperature >= 0):
+        raise ParameterError(f"temperature must be finite and >= 0, got {temperature!r}")
+    if not linear and not (0.0 < m0 < 1.0):
+        raise ParameterError(
+            f"m0 must lie in (0, 1), got {m0!r} (theory.md §A.5: the theory assumes m0 > 0; "
+            "m0 = 0 is a fixed point; use linear=True for the m0 -> 0+ limit)"
+        )
+
+
+def _signal_terms(params: ModelParams, m: float, linear: bool) -> tuple[float, float, float]:
+    """(f'(m), m f'(m), f(m)) in the full model; their O(m) parts (m/Δ2, 0, 0) in linear mode."""
+    if linear:
+        return params.d2f(0.0) * m, 0.0, 0.0
+    return float(params.df(m)), float(m * params.df(m)), float(params.f(m))
+
+
+def _energy_split(params: ModelParams, m: float, weights: np.ndarray, c: np.ndarray, linear: bool):
+    """(ε2, εp) of theory.md §C.1 from nodal response weights ∫R(t,s)g(s)ds ≈ Σ weights·g."""
+    signal = 0.0 if linear else 1.0
+    eps2 = -signal * m * m * params.inv_delta2 / 2 - params.inv_delta2 * np.dot(weights, c)
+    epsp = -signal * m**params.p * params.inv_delta_p / params.p - params.inv_delta_p * np.dot(
+        weights, c ** (params.p - 1)
+    )
+    return float(eps2), float(epsp)
+
+
+# ---------------------------------------------------------------------------------------------
+# Reference scheme: uniform grid, Heun + trapezoid
+# ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True, fastmath=_FAST)
+def _memory_sums(C, R, i, h, a, b, ap, S1, S2, S3):  # pragma: no cover - compiled
+    """Trapezoid memory sums of row i for every t_l <= t_i (packed lower-triangular C, R).
+
+    S1[l] = Σ_s a_s C(t_l, t_s)                      (a carries weights: ∫R f'' C(t_l,·))
+    S2[l] = h Σ_{s<=l} w_s b_s R(t_l, t_s)           (∫_0^{t_l} f'(C(t_i,s)) R(t_l,s) ds)
+    S3[l] = h Σ_{l<=s<=i} w_s ap_s R(t_s, t_l)       (∫_{t_l}^{t_i} R f'' R(s,t_l) ds)
+    """
+    for l in range(i + 1):
+        S1[l] = 0.0
+        S3[l] = 0.0
+    for r in range(i + 1):
+        o = r * (r + 1) // 2
+        acc1 = 0.0
+        acc2 = 0.0
+        ar = a[r]
+        apr = ap[r]
+        for s in range(r):
+            cv = C[o + s]
+            rv = R[o + s]
+            acc1 += a[s] * cv
+            S1[s] += ar * cv
+            acc2 += b[s] * rv
+            S3[s] += apr * rv
+        S1[r] += acc1 + ar * C[o + r]
+        if r > 0:
+            S2[r] = h * (acc2 + 0.5 * b[r] * R[o + r] - 0.5 * b[0] * R[o])
+        else:
+            S2[0] = 0.0
+        S3[r] += apr * R[o + r]
+    oi = i * (i + 1) // 2
+    for l in range(i + 1):
+        S3[l] = h * (S3[l] - 0.5 * ap[l] * R[l * (l + 1) // 2 + l] - 0.5 * ap[i] * R[oi + l])
+
+
+def _solve_uniform(
+    params: ModelParams,
+    m0: float,
+    n_steps: int,
+    h: float,
+    temperature: float = 0.0,
+    linear: bool = False,
+):
+    """Heun/trapezoid integration of §C.1 on t_i = i h, i = 0..n_steps.
+
+    Returns (m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R). In linear mode m holds
+    m/m0 divided by a running scale, log_m_ratio = log(m/m0) (NaN otherwise). R is stored with
+    R(t_i, t_i) = 1, the left limit R(t, t⁻) used by the quadratures.
+    """
+    n = n_steps + 1
+    size = n * (n + 1) // 2
+    C = np.zeros(size)
+    R = np.zeros(size)
+    m = np.zeros(n)
+    log_m_ratio = np.full(n, np.nan)
+    mu = np.zeros(n)
+    energy = np.zeros(n)
+    eps2 = np.zeros(n)
+    epsp = np.zeros(n)
+    C[0] = R[0] = 1.0
+    m[0] = 1.0 if linear else m0
+    if linear:
+        log_m_ratio[0] = 0.0
+    S1, S2, S3 = np.zeros(n), np.zeros(n), np.zeros(n)
+    scale = 0.0
+
+    def evaluate(i: int):
+        o = i * (i + 1) // 2
+        c = C[o : o + i + 1]
+        r = R[o : o + i + 1]
+        w = np.full(i + 1, h)
+        w[0] *= 0.5
+        w[-1] *= 0.5
+        if i == 0:
+            w[0] = 0.0
+        wr = w * r
+        fp = params.df(c)
+        fpp = params.d2f(c)
+        df_m, m_df_m, f_m = _signal_terms(params, m[i], linear)
+        mu_i = temperature + m_df_m + np.dot(wr, fp + fpp * c)
+        a = wr * fpp
+        fm = -mu_i * m[i] + df_m + np.dot(a, m[: i + 1])
+        _memory_sums(C, R, i, h, a, fp, r * fpp, S1, S2, S3)
+        drive = 0.0 if linear else df_m
+        fc = -mu_i * c + drive * m[: i + 1] + S1[: i + 1] + S2[: i + 1]
+        fr = -mu_i * r + S3[: i + 1]
+        e2, ep = _energy_split(params, m[i], wr, c, linear)
+        return mu_i, -f_m - np.dot(wr, fp), e2, ep, fm, fc, fr
+
+    mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = evaluate(0)
+    for i in range(n - 1):
+        o = i * (i + 1) // 2
+        o1 = (i + 1) * (i + 2) // 2
+        c_old = C[o : o + i + 1].copy()
+        r_old = R[o : o + i + 1].copy()
+        C[o1 : o1 + i + 1] = c_old + h * fc
+        R[o1 : o1 + i + 1] = r_old + h * fr
+        C[o1 + i + 1] = R[o1 + i + 1] = 1.0
+        m[i + 1] = m[i] + h * fm
+        _, _, _, _, fm_p, fc_p, fr_p = evaluate(i + 1)
+        C[o1 : o1 + i + 1] = c_old + 0.5 * h * (fc + fc_p[: i + 1])
+        R[o1 : o1 + i + 1] = r_old + 0.5 * h * (fr + fr_p[: i + 1])
+        m[i + 1] = m[i] + 0.5 * h * (fm + fm_p)
+        if linear:
+            if abs(m[i + 1]) > _RESCALE_ABOVE:
+                m[: i + 2] /= _RESCALE_ABOVE
+                scale += math.log(_RESCALE_ABOVE)
+            log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + scale
+        mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = evaluate(i + 1)
+        if not (math.isfinite(mu[i + 1]) and math.isfinite(m[i + 1])):
+            raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
+    return m, log_m_ratio, mu, energy, eps2, epsp, C, R
+
+
+# ---------------------------------------------------------------------------------------------
+# Long-time scheme: Kim-Latz doubling window + near-diagonal band
+# ---------------------------------------------------------------------------------------------
+
+
+def _band_grid(h: float, band_cells: int, delta_min: float, eta: float) -> tuple[np.ndarray, np.ndarray]:
+    """Lag nodes of the band [0, band_cells·h] and the indices of the coarse lags q·h in them.
+
+    Steps are δ_min up to δ_min/η, then at most η·τ, so that a mode e^{-λτ} is integrated with
+    step·λ <= η·λτ where it still has weight; every coarse lag q·h is a node.
+    """
+    nodes = [0.0]
+    tau = 0.0
+    uniform_end = min(h, delta_min / eta)
+    while tau + delta_min < uniform_end * (1 - 1e-12):
+        tau += delta_min
+        nodes.append(tau)
+    while tau * (1 + eta) < h * (1 - 0.3 * eta):
+        tau *= 1 + eta
+        nodes.append(tau)
+    nodes.append(h)
+    coarse = [0, len(nodes) - 1]
+    for q in range(1, band_cells):
+        pieces = max(1, math.ceil(1.0 / (eta * q) - 1e-9))
+        for piece in range(1, pieces + 1):
+            nodes.append(h * (q + piece / pieces))
+        coarse.append(len(nodes) - 1)
+    return np.array(nodes), np.array(coarse, dtype=np.int64)
+
+
+def _lagrange_stencils(nodes: np.ndarray, x: np.ndarray, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start indices and weights (n, 4) of cubic Lagrange interpolation at the points x.
+
+    Each point uses the 4 nodes around it among nodes[0..top] (fewer, zero-padded, if top < 3).
+    """
+    x = np.asarray(x, dtype=float)
+    top = np.broadcast_to(np.asarray(top, dtype=np.int64), x.shape)
+    count = np.minimum(4, top + 1)
+    a = np.searchsorted(nodes, x, side="right") - 1
+    start = np.minimum(np.maximum(a - 1, 0), top - count + 1)
+    idx = np.minimum(start[:, None] + np.arange(4)[None, :], nodes.size - 1)
+    xs = nodes[idx]
+    valid = np.arange(4)[None, :] < count[:, None]
+    weights = np.ones((x.size, 4))
+    for k in range(4):
+        for other in range(4):
+            if other == k:
+                continue
+            factor = (x - xs[:, other]) / np.where(valid[:, other], xs[:, k] - xs[:, other], 1.0)
+            weights[:, k] *= np.where(valid[:, other], factor, 1.0)
+    weights[~valid] = 0.0
+    return start, weights
+
+
+def _interpolation_matrix(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Matrix M with M @ y(nodes) = cubic interpolant of y at the points x."""
+    start, weights = _lagrange_stencils(nodes, x, nodes.size - 1)
+    matrix = np.zeros((x.size, nodes.size))
+    for k in range(4):
+        np.add.at(matrix, (np.arange(x.size), np.minimum(start + k, nodes.size - 1)), weights[:, k])
+    return matrix
+
+
+@dataclass
+class _BandStencils:
+    """Interpolation stencils of the band convolution, fixed for one sub-grid."""
+
+    tau: np.ndarray
+    coarse: np.ndarray
+    offsets: np.ndarray  # entries of node k: offsets[k] .. offsets[k+1]-1 (lags τ_k - τ_j, j <= J_k)
+    last: np.ndarray  # J_k
+    start: np.ndarray
+    weights: np.ndarray
+    half_start: np.ndarray
+    half_weights: np.ndarray
+
+    @classmethod
+    def build(cls, tau: np.ndarray, coarse: np.ndarray) -> "_BandStencils":
+        size = tau.size
+        last = np.zeros(size, dtype=np.int64)
+        last[1:] = np.searchsorted(tau, 0.5 * tau[1:], side="right") - 1
+        counts = np.zeros(size + 1, dtype=np.int64)
+        counts[2:] = last[1:] + 1
+        offsets = np.cumsum(counts)
+        node = np.repeat(np.arange(size), counts[1:])
+        j = np.arange(offsets[-1]) - offsets[node]
+        start, weights = _lagrange_stencils(tau, tau[node] - tau[j], node)
+        half_start, half_weights = _lagrange_stencils(tau, 0.5 * tau, np.arange(size))
+        return cls(tau, coarse, offsets, last, start, weights, half_start, half_weights)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _interp(values, start, w):  # pragma: no cover - compiled
+    return w[0] * values[start] + w[1] * values[start + 1] + w[2] * values[start + 2] + w[3] * values[start + 3]
+
+
+@njit(cache=True, fastmath=_FAST)
+def _fd_weights(x0, x1, x2, at):  # pragma: no cover - compiled
+    """Weights of the 3-point derivative at node ``at`` (0, 1 or 2) of nodes x0 < x1 < x2."""
+    h1 = x1 - x0
+    h2 = x2 - x1
+    if at == 0:
+        return -(2 * h1 + h2) / (h1 * (h1 + h2)), (h1 + h2) / (h1 * h2), -h1 / (h2 * (h1 + h2))
+    if at == 1:
+        return -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2))
+    return h2 / (h1 * (h1 + h2)), -(h1 + h2) / (h1 * h2), (2 * h2 + h1) / (h2 * (h1 + h2))
+
+
+@njit(cache=True, fastmath=_FAST)
+def _corrected_trapezoid(x, g, n):  # pragma: no cover - compiled
+    """∫ g over nodes x[0..n-1]: trapezoid + Euler-Maclaurin end corrections per interval,
+    δ²/12 (g'_left - g'_right), with 3-point derivatives: fourth-order on smooth g."""
+    total = 0.0
+    if n < 2:
+        return 0.0
+    if n == 2:
+        return 0.5 * (x[1] - x[0]) * (g[0] + g[1])
+    prev_d = 0.0
+    for j in range(n):
+        if j == 0:
+            w0, w1, w2 = _fd_weights(x[0], x[1], x[2], 0)
+            d = w0 * g[0] + w1 * g[1] + w2 * g[2]
+        elif j == n - 1:
+            w0, w1, w2 = _fd_weights(x[n - 3], x[n - 2], x[n - 1], 2)
+            d = w0 * g[n - 3] + w1 * g[n - 2] + w2 * g[n - 1]
+        else:
+            w0, w1, w2 = _fd_weights(x[j - 1], x[j], x[j + 1], 1)
+            d = w0 * g[j - 1] + w1 * g[j] + w2 * g[j + 1]
+        if j > 0:
+            step = x[j] - x[j - 1]
+            total += 0.5 * step * (g[j - 1] + g[j]) + step * step / 12.0 * (prev_d - d)
+        prev_d = d
+    return total
+
+
+@njit(cache=True, fastmath=_FAST)
+def _band_convolution(k, tau, rho, kern, a, known, inv_h2, known2, offsets, last, start, weights, hs, hw, xs, ga, gb):  # pragma: no cover
+    """∫_0^{τ_k} ρ_t(u) f''(C(t,t-u)) ρ_{t-u}(τ_k - u) du, split at τ_k/2 (see _band_march).
+
+    Both halves are integrated over u (resp. v = τ_k - u) in [0, τ_k/2], where the first factor
+    (resp. last) is fast and sits on the nodes while the other is smooth and interpolated
+    (cubic). The drifts are ∂_tρ = a ρ + known and ∂²_tρ = inv_h2 ρ + known2 (BDF2 / second
+    difference in t with the previous rows' bands folded into ``known``, ``known2``).
+    """
+    tk = tau[k]
+    J = last[k]
+    base = offsets[k]
+    for j in range(J + 1):
+        e = base + j
+        s = start[e]
+        w = weights[e]
+        r_x = _interp(rho, s, w)
+        u = tau[j]
+        lag = tk - u
+        d_x = a * r_x + _interp(known, s, w)
+        d2_x = inv_h2 * r_x + _interp(known2, s, w)
+        d_j = a * rho[j] + known[j]
+        d2_j = inv_h2 * rho[j] + known2[j]
+        xs[j] = u
+        ga[j] = rho[j] * kern[j] * (r_x - u * d_x + 0.5 * u * u * d2_x)
+        gb[j] = r_x * _interp(kern, s, w) * (rho[j] - lag * d_j + 0.5 * lag * lag * d2_j)
+    n = J + 1
+    u = 0.5 * tk
+    if u > tau[J] * (1 + 1e-12):
+        s = hs[k]
+        w = hw[k]
+        r_h = _interp(rho, s, w)
+        d_h = a * r_h + _interp(known, s, w)
+        d2_h = inv_h2 * r_h + _interp(known2, s, w)
+        xs[n] = u
+        ga[n] = r_h * _interp(kern, s, w) * (r_h - u * d_h + 0.5 * u * u * d2_h)
+        gb[n] = ga[n]
+        n += 1
+    return _corrected_trapezoid(xs, ga, n) + _corrected_trapezoid(xs, gb, n)
+
+
+@njit(cache=True, fastmath=_FAST)
+def _band_march(mu, a, inv_h2, tau, kern, known, known2, offsets, last, start, weights, hs, hw, rho, slope, psi, psi_int):  # pragma: no cover
+    """March the lag equation of the band outward from R(t,t⁻) = 1.
+
+    In lag coordinates ρ_t(τ) = R(t, t-τ) obeys, for fixed t (theory.md §C.1, R equation):
+        dρ/dτ = -μ ρ - ∂_tρ + ∫_0^τ ρ_t(u) f''(C(t,t-u)) ρ_{t-u}(τ-u) du,
+    with ρ_{t-u}(v) = ρ_t(v) - u ∂_tρ(v) + u²/2 ∂²_tρ(v): the drift along the diagonal, from
+    BDF2 in t over this row and the two before it (implicit in this row's ρ). The march is the
+    Hermite (trapezoid + δ²/12 slope-derivative) rule with 3-point derivatives of the slope,
+    implicit in ρ_k; slope = dρ/dτ; psi = ∫_0^τ ρ and psi_int = ∫_0^τ ψ (Hermite).
+    """
+    size = tau.size
+    xs = np.empty(size + 1)
+    ga = np.empty(size + 1)
+    gb = np.empty(size + 1)
+    rho[0] = 1.0
+    slope[0] = -mu - (a + known[0])
+    psi[0] = 0.0
+    psi_int[0] = 0.0
+    decay = mu + a
+    for k in range(1, size):
+        step = tau[k] - tau[k - 1]
+        rho[k] = rho[k - 1] + step * slope[k - 1]
+        conv = 0.0
+        for _ in range(2):
+            conv = _band_convolution(k, tau, rho, kern, a, known, inv_h2, known2, offsets, last, start, weights, hs, hw, xs, ga, gb)
+            source = conv - known[k]  # slope_k = -decay ρ_k + source
+            if k == 1:
+                rho[k] = (rho[k - 1] + 0.5 * step * (slope[k - 1] + source)) / (1.0 + 0.5 * step * decay)
+            else:
+                p0, p1, p2 = _fd_weights(tau[k - 2], tau[k - 1], tau[k], 1)  # derivative at k-1
+                q0, q1, q2 = _fd_weights(tau[k - 2], tau[k - 1], tau[k], 2)  # derivative at k
+                c = step * step / 12.0
+                coef_k = 0.5 * step + c * (p2 - q2)
+                known_part = rho[k - 1] + 0.5 * step * slope[k - 1] + c * ((p0 - q0) * slope[k - 2] + (p1 - q1) * slope[k - 1])
+                rho[k] = (known_part + coef_k * source) / (1.0 + coef_k * decay)
+        slope[k] = -decay * rho[k] + conv - known[k]
+        psi[k] = psi[k - 1] + 0.5 * step * (rho[k - 1] + rho[k]) + step * step / 12.0 * (slope[k - 1] - slope[k])
+        psi_int[k] = psi_int[k - 1] + 0.5 * step * (psi[k - 1] + psi[k]) + step * step / 12.0 * (rho[k - 1] - rho[k])
+
+
+@njit(cache=True, fastmath=_FAST)
+def _near_start_correction(i3, x_row, xv_row, X, Xh, fpp, i, far, band_cells):  # pragma: no cover
+    """Replace, in ∫_{t_j}^{t_i} R f'' χ(s, t_j) ds, the cells l = j+1..j+Kb (l <= i-3) where χ(s, t_j)
+    rises fast: point values of χ at the cell ends -> its exact cell average Xh[l, l-j]."""
+    for j in range(far):
+        for q in range(1, band_cells + 1):
+            l = j + q
+            if l > i - 3:
+                break
+            dx = x_row[l - 1] - x_row[l]
+            moment = xv_row[l] - x_row[l]
+            point = fpp[l - 1] * X[l - 1, j] * (dx - moment) + fpp[l] * X[l, j] * moment
+            i3[j] += dx * 0.5 * (fpp[l - 1] + fpp[l]) * Xh[l, q] - point
+
+
+def _cumulative_hermite(tau: np.ndarray, values: np.ndarray, derivative: np.ndarray) -> np.ndarray:
+    """∫_0^τ_k g for g known with its derivative at the nodes (Hermite-corrected trapezoid)."""
+    step = np.diff(tau)
+    pieces = 0.5 * step * (values[:-1] + values[1:]) + step**2 / 12.0 * (derivative[:-1] - derivative[1:])
+    return np.concatenate([[0.0], np.cumsum(pieces)])
+
+
+def _cumulative_trapezoid(tau: np.ndarray, values: np.ndarray) -> np.ndarray:
+    return np.concatenate([[0.0], np.cumsum(0.5 * np.diff(tau) * (values[:-1] + values[1:]))])
+
+
+def _interpolate_cubic(x_nodes: np.ndarray, y_nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Piecewise cubic Lagrange interpolation (4 nearest nodes) of y(x) at the points x."""
+    start, weights = _lagrange_stencils(x_nodes, x, x_nodes.size - 1)
+    idx = np.minimum(start[:, None] + np.arange(4)[None, :], x_nodes.size - 1)
+    return np.sum(weights * y_nodes[idx], axis=1)
+
+
+@dataclass
+class _Band:
+    """Near-diagonal response of one row on the band sub-grid: ρ = R(t, t-τ), ψ = χ(t, t-τ)."""
+
+    rho: np.ndarray
+    psi: np.ndarray
+
+
+class _AndersonMixer:
+    """Anderson acceleration of a fixed-point map y -> G(y) (type II, small history)."""
+
+    def __init__(self, depth: int = 5):
+        self.depth = depth
+        self.ys: list[np.ndarray] = []
+        self.gs: list[np.ndarray] = []
+
+    def next(self, y: np.ndarray, g: np.ndarray) -> np.ndarray:
+        self.ys.append(y)
+        self.gs.append(g)
+        if len(self.ys) > self.depth + 1:
+            self.ys.pop(0)
+            self.gs.pop(0)
+        if len(self.ys) == 1:
+            return g
+        residuals = [gk - yk for gk, yk in zip(self.gs, self.ys)]
+        d_res = np.array([residuals[k + 1] - residuals[k] for k in range(len(residuals) - 1)]).T
+        d_g = np.array([self.gs[k + 1] - self.gs[k] for k in range(len(self.gs) - 1)]).T
+        gamma, *_ = np.linalg.lstsq(d_res, residuals[-1], rcond=None)
+        return g - d_g @ gamma
+
+
+class _DoublingSolver:
+    """Kim-Latz window with near-diagonal band, T = 0 (see the module docstring).
+
+    Window arrays (index = time index in the window, t_k = k h):
+    C[i, j]  symmetric; X[i, j] = χ(t_i, t_j) for j <= i; Xv[i, l] = (1/h)∫_cell l χ(t_i, s) ds;
+    Xh[l, q] = (1/h)∫_{t_{l-1}}^{t_l} χ(s, t_{l-q}) ds for q <= band_cells;
+    W[i, s] nodal weights with ∫_0^{t_i} R(t_i, s) g(s) ds ≈ Σ_s W[i, s] g(t_s), exact for g
+    linear in each cell (first moments of R from Xv: ∫_cell R (s - t_{l-1})/h = Xv - X).
+    """
+
+    TOLERANCE = 1e-10
+    ANDERSON_ITERATIONS = 12
+    MAX_NEWTON_STEPS = 8
+
+    def __init__(self, params, m0, window, band_cells, delta_min, eta, linear):
+        if window % 2 or window < 8 * band_cells:
+            raise ParameterError(f"window must be even and >= 8 band_cells, got {window}, {band_cells}")
+        self.params = params
+        self.linear = linear
+        self.m0 = m0
+        self.N = window
+        self.Kb = band_cells
+        self.delta_min = delta_min
+        self.eta = eta
+        size = window + 1
+        self.C = np.zeros((size, size))
+        self.X = np.zeros((size, size))
+        self.Xv = np.zeros((size, size))
+        self.W = np.zeros((size, size))
+        self.Xh = np.zeros((size, band_cells + 1))
+        self.m = np.zeros(size)
+        self.mu = np.zeros(size)
+        self.energy = np.zeros(size)
+        self.eps = np.zeros((size, 2))
+        self.scale = 0.0
+        self.bands: dict[int, _Band] = {}
+        self.out: list[tuple] = []
+        self.max_iterations_used = 0
+        self.max_abs_c = 0.0
+
+    # --- first window: reference scheme at step δ_min ---------------------------------------
+    def start(self) -> None:
+        N, h = self.N, self.delta_min
+        m, log_ratio, mu, energy, e2, ep, Cp, Rp = _solve_uniform(self.params, self.m0, N, h, 0.0, self.linear)
+        self.h = h
+        R = np.zeros((N + 1, N + 1))
+        for i in range(N + 1):
+            o = i * (i + 1) // 2
+            self.C[i, : i + 1] = Cp[o : o + i + 1]
+            R[i, : i + 1] = Rp[o : o + i + 1]
+        self.C = np.tril(self.C) + np.tril(self.C, -1).T
+        for i in range(1, N + 1):
+            row = R[i, : i + 1]
+            self.X[i, :i] = np.cumsum((0.5 * h * (row[1:] + row[:-1]))[::-1])[::-1]
+            self.Xv[i, 1 : i + 1] = 0.5 * (self.X[i, :i] + self.X[i, 1 : i + 1]) + h / 12.0 * (row[1:] - row[:-1])
+        for l in range(1, N + 1):
+            for q in range(1, min(self.Kb, l) + 1):
+                self.Xh[l, q] = 0.5 * (self.X[l - 1, l - q] + self.X[l, l - q])
+        self.m[:] = m
+        self.mu[:] = mu
+        self.energy[:] = energy
+        self.eps[:, 0], self.eps[:, 1] = e2, ep
+        for i in range(N + 1):
+            self._record(i, log_ratio[i] if self.linear else math.nan)
+        self._fine_response = R  # used once, to seed the bands after the first compression
+        for i in range(N + 1):
+            self.W[i, : i + 1] = self._weights(i)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+    def _record(self, i: int, log_ratio: float) -> None:
+        self.out.append(
+            (self.time_of(i), self.m[i], self.mu[i], self.energy[i], self.eps[i, 0], self.eps[i, 1], log_ratio)
+        )
+
+    def time_of(self, i: int) -> float:
+        return i * self.h
+
+    def _weights(self, i: int) -> np.ndarray:
+        """Nodal weights of row i from its χ values and cell averages (see class docstring)."""
+        if i == 0:
+            return np.zeros(1)
+        x = self.X[i, : i + 1]
+        d_x = x[:-1] - x[1:]  # cell l = 1..i at index l-1
+        moment = self.Xv[i, 1 : i + 1] - x[1:]
+        w = np.zeros(i + 1)
+        w[1:] += moment
+        w[:-1] += d_x - moment
+        return w
+
+    # --- compression ------------------------------------------------------------------------
+    def compress(self) -> None:
+        N, half, Kb = self.N, self.N // 2, self.Kb
+        old_X = self.X.copy()
+        even = np.arange(0, N + 1, 2)
+        old_h = self.h
+        # bands of the rows that stay needed: old N, N-2, N-4 -> new half, half-1, half-2
+        keep = {}
+        for new_index in (half, half - 1, half - 2):
+            keep[new_index] = self._band_source(2 * new_index, old_X, old_h)
+        self.C = self.C[np.ix_(even, even)].copy()
+        self.C = np.pad(self.C, ((0, half), (0, half)))
+        self.X = np.pad(old_X[np.ix_(even, even)], ((0, half), (0, half)))
+        xv = np.zeros_like(self.Xv)
+        for k in range(1, half + 1):
+            xv[k, 1 : k + 1] = 0.5 * (self.Xv[2 * k, 1 : 2 * k : 2] + self.Xv[2 * k, 2 : 2 * k + 1 : 2])
+        self.Xv = xv
+        xh = np.zeros_like(self.Xh)
+        for l in range(1, half + 1):
+            for q in range(1, min(Kb, l) + 1):
+                xh[l, q] = 0.5 * (self._xh_old(2 * l - 1, 2 * q - 1, old_X) + self._xh_old(2 * l, 2 * q, old_X))
+        self.Xh = xh
+        for name in ("m", "mu", "energy"):
+            arr = getattr(self, name)
+            new = np.zeros_like(arr)
+            new[: half + 1] = arr[even]
+            setattr(self, name, new)
+        eps = np.zeros_like(self.eps)
+        eps[: half + 1] = self.eps[even]
+        self.eps = eps
+        self.h = 2 * old_h
+        self.W = np.zeros_like(self.W)
+        for k in range(half + 1):
+            self.W[k, : k + 1] = self._weights(k)
+        tau, coarse = _band_grid(self.h, Kb, self.delta_min, self.eta)
+        self.stencils = _BandStencils.build(tau, coarse)
+        self.c_to_band = _interpolation_matrix(np.arange(Kb + 4) * self.h, tau)
+        self.bands = {k: self._resample(src, tau) for k, src in keep.items()}
+        self._fine_response = None
+
+    def _xh_old(self, l: int, q: int, old_X: np.ndarray) -> float:
+        if q <= self.Kb:
+            return self.Xh[l, q]
+        return 0.5 * (old_X[l - 1, l - q] + old_X[l, l - q])
+
+    def _band_source(self, i: int, X: np.ndarray, h: float):
+        """(lags, ρ, ψ) of row i before compression: band nodes, then coarse lags beyond it."""
+        lags = np.arange(i + 1) * h
+        psi_coarse = X[i, i::-1]  # ψ(q h) = χ(t_i, t_{i-q})
+        if self._fine_response is not None:
+            rho_coarse = self._fine_response[i, i::-1]
+            return lags, rho_coarse, psi_coarse
+        rho_coarse = np.gradient(psi_coarse, h)
+        band = self.bands.get(i)
+        if band is None:
+            return lags, rho_coarse, psi_coarse
+        tau = self.stencils.tau
+        beyond = lags > tau[-1] * (1 + 1e-12)
+        return (
+            np.concatenate([tau, lags[beyond]]),
+            np.concatenate([band.rho, rho_coarse[beyond]]),
+            np.concatenate([band.psi, psi_coarse[beyond]]),
+        )
+
+    @staticmethod
+    def _resample(source, tau: np.ndarray) -> _Band:
+        lags, rho, psi = source
+        return _Band(_interpolate_cubic(lags, rho, tau), _interpolate_cubic(lags, psi, tau))
+
+    # --- one new row -------------------------------------------------------------------------
+    def _band_for(self, i: int, kern: np.ndarray, mu: float):
+        """Band of row i (ρ, dρ/dτ, ψ) for the multiplier μ and kernel f''(C(t_i, t_i - τ))."""
+        st, h = self.stencils, self.h
+        r1, r2 = self.bands[i - 1].rho, self.bands[i - 2].rho
+        rho = np.zeros(st.tau.size)
+        slope = np.zeros_like(rho)
+        psi = np.zeros_like(rho)
+        psi_int = np.zeros_like(rho)
+        _band_march(mu, 1.5 / h, 1.0 / h**2, st.tau, kern, (r2 - 4 * r1) / (2 * h), (r2 - 2 * r1) / h**2,
+                    st.offsets, st.last, st.start, st.weights, st.half_start, st.half_weights, rho, slope, psi, psi_int)
+        return rho, psi, psi_int
+
+    def _near_rows(self, i: int, x_far: np.ndarray, psi: np.ndarray, psi_integral: np.ndarray):
+        """Row i of χ and of its cell averages, the band supplying the lags up to Kb·h."""
+        Kb, h, coarse = self.Kb, self.h, self.stencils.coarse
+        far = i - Kb
+        x_row = np.zeros(i + 1)
+        x_row[:far] = x_far
+        x_row[far:i] = psi[coarse[Kb:0:-1]]
+        xv_row = np.zeros(i + 1)
+        xv_row[1 : i + 1] = 0.5 * (x_row[:-1] + x_row[1:])
+        cells = psi_integral[coarse[1:]] - psi_integral[coarse[:-1]]  # lag cells q = 1..Kb
+        xv_row[i - Kb + 1 : i + 1] = cells[::-1] / h
+        return x_row, xv_row
+
+    def _solve_band_and_multiplier(self, i, c_row, x_far, m_i, mu, mu_kernel, state):
+        """Band of row i at the multiplier μ, and a Newton update of μ = m f'(m) + ∫R(f'+f''C).
+
+        μ and the near-diagonal response are strongly coupled (∂χ/∂μ < 0), so μ gets a Newton
+        step with the derivative measured once per row; the fixed point is unchanged.
+        """
+        kern = self.params.d2f(self.c_to_band @ c_row[i : i - self.Kb - 4 : -1])
+        _, m_df_m, _ = _signal_terms(self.params, m_i, self.linear)
+
+        def residual(value):
+            rho, psi, psi_int = self._band_for(i, kern, value)
+            x_row, xv_row = self._near_rows(i, x_far, psi, psi_int)
+            self.X[i, : i + 1] = x_row
+            self.Xv[i, : i + 1] = xv_row
+            w = self._weights(i)
+            return m_df_m + np.dot(w, mu_kernel) - value, (rho, psi, x_row, xv_row, w)
+
+        r, pack = residual(mu)
+        if "dres" not in state:
+            step = 1e-6 * (1 + abs(mu))
+            state["dres"] = (residual(mu + step)[0] - r) / step
+        return mu - r / state["dres"], pack
+
+    def _row_map(self, i: int, y: np.ndarray, state: dict) -> np.ndarray:
+        """One fixed-point sweep for row i; y = (C_i,0..i-1, X_i,0..i-Kb-1, m_i, μ_i)."""
+        params, h, Kb = self.params, self.h, self.Kb
+        far = i - Kb  # columns 0..far-1 have their χ from BDF2
+        c_row = np.append(y[:i], 1.0)
+        m_i = y[-2]
+        fp = params.df(c_row)
+        fpp = params.d2f(c_row)
+        mu_i = y[-1]
+        mu_next, (rho, psi, x_row, xv_row, w) = self._solve_band_and_multiplier(
+            i, c_row, y[i : i + far], m_i, mu_i, fp + fpp * c_row, state
+        )
+        state["rho"], state["psi"] = rho, psi
+        self.X[i, : i + 1] = x_row
+        self.Xv[i, : i + 1] = xv_row
+        self.C[i, : i + 1] = c_row
+        self.C[: i + 1, i] = c_row
+        self.m[i] = m_i
+        self.W[i, : i + 1] = w
+        df_m, _, f_m = _signal_terms(params, m_i, self.linear)
+        v = w * fpp
+        memory_m = np.dot(v, self.m[: i + 1])
+        i1 = self.C[: i + 1, : i + 1] @ v
+        i2 = self.W[: i + 1, : i + 1] @ fp
+        i3 = v @ self.X[: i + 1, : i + 1]
+        _near_start_correction(i3, x_row, xv_row, self.X, self.Xh, fpp, i, far, Kb)
+        k = 2.0 * h / 3.0
+        self_memory = w[i] * fpp[i]
+        drive = 0.0 if self.linear else df_m
+        # C_ij, j < i
+        b_c = (4 * self.C[i - 1, :i] - self.C[i - 2, :i]) / 3
+        diag_c = mu_i - self_memory - np.diag(self.W)[:i] * fpp[:i]
+        f_c = -mu_i * c_row[:i] + drive * self.m[:i] + i1[:i] + i2[:i]
+        c_new = (b_c + k * (f_c + diag_c * c_row[:i])) / (1 + k * diag_c)
+        # χ_ij, j < i - Kb
+        b_x = (4 * self.X[i - 1, :far] - self.X[i - 2, :far]) / 3
+        diag_x = mu_i - self_memory
+        f_x = 1.0 - mu_i * x_row[:far] + i3[:far]
+        x_new = (b_x + k * (f_x + diag_x * x_row[:far])) / (1 + k * diag_x)
+        # m_i: the drive f'(m) = (f'(m)/m) m is implicit too (it nearly cancels μ - memory)
+        b_m = (4 * self.m[i - 1] - self.m[i - 2]) / 3
+        f_m_dot = -mu_i * m_i + df_m + memory_m
+        diag_m = diag_x - (df_m / m_i if m_i != 0 else params.d2f(0.0))
+        m_new = (b_m + k * (f_m_dot + diag_m * m_i)) / (1 + k * diag_m)
+        state["energy"] = -f_m - np.dot(w, fp)
+        state["eps"] = _energy_split(params, m_i, w, c_row, self.linear)
+        return np.concatenate([c_new, x_new, [m_new, mu_next]])
+
+    def advance_row(self, i: int) -> None:
+        far = i - self.Kb
+        # initial guess: quadratic extrapolation along each column (geometric for m)
+        guess_c = 3 * self.C[i - 1, :i] - 3 * self.C[i - 2, :i] + self.C[i - 3, :i]
+        guess_x = 3 * self.X[i - 1, :far] - 3 * self.X[i - 2, :far] + self.X[i - 3, :far]
+        ratio = self.m[i - 1] / self.m[i - 2] if self.m[i - 2] != 0 else 1.0
+        guess_m = self.m[i - 1] * ratio if ratio > 0 else self.m[i - 1]
+        guess_mu = 3 * self.mu[i - 1] - 3 * self.mu[i - 2] + self.mu[i - 3]
+        y = np.concatenate([guess_c, guess_x, [guess_m, guess_mu]])
+        state: dict = {}
+        scale = 1.0 + np.abs(y)  # iterations work on y/scale: m may be huge in linear mode
+        evaluations = [0]
+
+        def residual(z):
+            evaluations[0] += 1
+            g = self._row_map(i, z * scale, state)
+            if not np.all(np.isfinite(g)):
+                raise DynamicsBlowUp(f"non-finite values at t = {self.time_of(i):g} (window step h = {self.h:g})")
+            return g / scale - z
+
+        z = y / scale
+        r = residual(z)
+        mixer = _AndersonMixer()
+        for _ in range(self.ANDERSON_ITERATIONS):
+            if np.max(np.abs(r)) < self.TOLERANCE:
+                break
+            z_next = mixer.next(z, z + r)
+            r_next = residual(z_next)
+            if np.max(np.abs(r_next)) > np.max(np.abs(r)) * 10:
+                break  # diverging: leave it to Newton from the better point
+            z, r = z_next, r_next
+        newton_steps = 0
+        while np.max(np.abs(r)) >= self.TOLERANCE:
+            newton_steps += 1
+            if newton_steps > self.MAX_NEWTON_STEPS:
+                raise DynamicsBlowUp(
+                    f"row at t = {self.time_of(i):g} did not converge (residual {np.max(np.abs(r)):.2e}, "
+                    f"window step h = {self.h:g}); increase the resolution"
+                )
+            z, r = self._newton_step(z, r, residual)
+        g = (z + r) * scale
+        self.max_iterations_used = max(self.max_iterations_used, evaluations[0])
+        self._row_map(i, g, state)  # store the converged row consistently
+        self.mu[i] = g[-1]
+        self.m[i] = g[-2]
+        self.energy[i] = state["energy"]
+        self.eps[i] = state["eps"]
+        self.bands[i] = _Band(state["rho"], state["psi"])
+        self.bands.pop(i - 5, None)
+        self._store_xh(i)
+        log_ratio = math.nan
+        if self.linear:
+            if abs(self.m[i]) > _RESCALE_ABOVE:
+                self.m[: i + 1] /= _RESCALE_ABOVE
+                self.scale += math.log(_RESCALE_ABOVE)
+            log_ratio = math.log(abs(self.m[i])) + self.scale
+        self.max_abs_c = max(self.max_abs_c, float(np.max(np.abs(self.C[i, :i]))))
+        self._record(i, log_ratio)
+
+    @staticmethod
+    def _newton_step(z, r, residual):
+        """One Jacobian-free Newton-GMRES step on residual(z) = G(z) - z (finite differences)."""
+        from scipy.sparse.linalg import LinearOperator, gmres
+
+        def jacobian_times(v):
+            norm = np.linalg.norm(v)
+            if norm == 0:
+                return np.zeros_like(v)
+            epsilon = 1e-7 / norm
+            return (residual(z + epsilon * v) - r) / epsilon
+
+        operator = LinearOperator((z.size, z.size), matvec=jacobian_times, dtype=float)
+        dz, _ = gmres(operator, -r, rtol=1e-3, restart=80, maxiter=1)
+        size = np.max(np.abs(r))
+        for _ in range(6):  # backtracking: accept the first step that reduces the residual
+            z_new = z + dz
+            r_new = residual(z_new)
+            if np.max(np.abs(r_new)) < size:
+                break
+            dz = 0.5 * dz
+        return z_new, r_new
+
+    def two_time_snapshot(self) -> dict | None:
+        """C and χ on the current window (rows filled so far)."""
+        if not self.out:
+            return None
+        filled = int(round(min(self.out[-1][0], self.time_of(self.N)) / self.h)) + 1
+        return {"t": np.arange(filled) * self.h, "C": self.C[:filled, :filled].copy(), "chi": self.X[:filled, :filled].copy()}
+
+    def _store_xh(self, l: int) -> None:
+        """Xh[l, q]: average over s in [t_{l-1}, t_l] of χ(s, t_{l-q}) from the band of row l."""
+        st, h = self.stencils, self.h
+        psi_now = self.bands[l].psi
+        psi1, psi2 = self.bands[l - 1].psi, self.bands[l - 2].psi
+        d1 = (3 * psi_now - 4 * psi1 + psi2) / (2 * h)
+        d2 = (psi_now - 2 * psi1 + psi2) / h**2
+        rho = self.bands[l].rho
+        tau = st.tau
+        for q in range(1, self.Kb + 1):
+            a, b = st.coarse[q - 1], st.coarse[q]
+            seg = tau[a : b + 1]
+            back = q * h - seg  # time offset t_l - s along the characteristic
+            main = _cumulative_hermite(seg, psi_now[a : b + 1], rho[a : b + 1])[-1]
+            drift = _cumulative_trapezoid(seg, -back * d1[a : b + 1] + 0.5 * back**2 * d2[a : b + 1])[-1]
+            self.Xh[l, q] = (main + drift) / h
+
+
+def _doubling_settings(resolution: float) -> dict:
+    """Window, band and sub-grid of the doubling scheme at a resolution level (1 = default).
+
+    Doubling the level halves every length of the discretisation (window step, band sub-grid,
+    smallest lag step), which is what the error estimate assumes.
+    """
+    window = 2 * max(16, int(round(128 * resolution)))
+    return {
+        "window": window,
+        "band_cells": max(4, int(round(16 * resolution))),
+        "delta_min": 0.01 / resolution,
+        "eta": 1.0 / (16 * resolution),
+    }
+
+
+def _run_doubling(params, m0, t_max, resolution, linear):
+    """Columns (t, m, mu, energy, eps2, epsp, log_m_ratio), diagnostics and failure message."""
+    settings = _doubling_settings(resolution)
+    solver = _DoublingSolver(params, m0, linear=linear, **settings)
+    window, half = settings["window"], settings["window"] // 2
+    failure = None
+    try:
+        solver.start()
+        while solver.time_of(window) < t_max * (1 - 1e-12):
+            solver.compress()
+            for i in range(half + 1, window + 1):
+                solver.advance_row(i)
+                if solver.time_of(i) >= t_max * (1 - 1e-12):
+                    break
+    except DynamicsBlowUp as exc:
+        failure = str(exc)
+    columns = np.array(solver.out).T if solver.out else np.zeros((7, 0))
+    if linear:
+        columns[1] = np.nan  # m is stored rescaled; log_m_ratio carries it
+    info = {
+        **settings,
+        "max_row_evaluations": solver.max_iterations_used,
+        "max_abs_c": solver.max_abs_c,
+        "final_step": getattr(solver, "h", settings["delta_min"]),
+        "two_time": solver.two_time_snapshot(),
+    }
+    return columns[:, columns[0] <= t_max * (1 + 1e-12)], info, failure
+
+
+def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
+    """Same outputs as :func:`_run_doubling` for the uniform reference scheme."""
+    n_steps = int(round(t_max / step))
+    if n_steps < 2 or abs(n_steps * step - t_max) > 1e-9 * t_max:
+        raise ParameterError(f"t_max = {t_max:g} must be a multiple (>= 2) of the step {step:g}")
+    failure = None
+    try:
+        m, log_ratio, mu, energy, e2, ep, C, R = _solve_uniform(params, m0, n_steps, step, temperature, linear)
+        count = n_steps + 1
+    except DynamicsBlowUp as exc:
+        failure = str(exc)
+        return np.zeros((7, 0)), {"step": step}, failure
+    t = np.arange(count) * step
+    columns = np.array([t, m if not linear else np.full(count, np.nan), mu, energy, e2, ep, log_ratio])
+    info = {"step": step, "max_abs_c": float(np.max(np.abs(C))), "two_time": None}
+    if keep_two_time:
+        rows = np.arange(count)
+        lower = rows[:, None] >= rows[None, :]
+        full_c = np.zeros((count, count))
+        full_r = np.zeros((count, count))
+        full_c[lower] = C
+        full_r[lower] = R
+        info["two_time"] = {"t": t, "C": full_c, "R": full_r}
+    return columns, info, failure
+
+
+def _match_times(fine_t: np.ndarray, coarse_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices (fine, coarse) of the times both grids share (the coarse grid is nested)."""
+    unit = np.min(np.diff(fine_t)) / 4
+    fine_keys = {int(round(t / unit)): k for k, t in enumerate(fine_t)}
+    pairs = [(fine_keys[key], k) for k, t in enumerate(coarse_t) if (key := int(round(t / unit))) in fine_keys]
+    if not pairs:
+        return np.zeros(0, dtype=int), np.zeros(0, dtype=int)
+    fine_idx, coarse_idx = np.array(pairs).T
+    return fine_idx, coarse_idx
+
+
+def _monitors(params: ModelParams, columns: np.ndarray, temperature: float, info: dict) -> dict:
+    t, m, mu, energy, e2, ep, _ = columns
+    increase = float(np.max(np.diff(energy), initial=0.0))
+    return {
+        "energy_increase": max(0.0, increase),
+        "c_bound_violation": max(0.0, info.get("max_abs_c", 1.0) - 1.0),
+        "mu_identity_residual": float(np.max(np.abs(mu - (temperature - 2 * e2 - params.p * ep)), initial=0.0)),
+    }
+
+
+def solve_chsck(
+    params: ModelParams,
+    t_max: float,
+    m0: float = 1e-10,
+    *,
+    method: str = "doubling",
+    resolution: float = 1.0,
+    step: float = 0.02,
+    temperature: float = 0.0,
+    linear: bool = False,
+    error_estimate: bool = True,
+    m_tol: float | None = None,
+    max_resolution: float = 4.0,
+    keep_two_time: bool = False,
+) -> DynamicsResult:
+    """Solve the CHSCK equations of theory.md §C.1 from m(0) = m0 up to t_max.
+
+    ``method="doubling"`` (long times; T = 0 only) at ``resolution`` (1 = window of 256 points,
+    band of 16 cells; every length scales as 1/resolution), or ``method="uniform"`` (reference
+    scheme, any T >= 0) with time step ``step``. With ``error_estimate`` the run is repeated at
+    twice the resolution (half the step) and the finer solution is returned on the coarser grid
+    with m_error = |m_fine - m_coarse|/3 (Richardson, order 2). ``m_tol`` (absolute, on m)
+    makes the solver double the resolution (halve the step) until max m_error <= m_tol or the
+    resolution passes ``max_resolution``; status 1 if the tolerance was not met.
+    ``linear=True`` solves the m0 -> 0+ limit (theory.md §C.3; m0 is ignored and log_m_ratio
+    = log(m/m0) is returned; m and m_error are NaN, the error estimate applies to log_m_ratio).
+    A blow-up or a row that does not converge gives status 1, a message and the solution up to
+    there. ``keep_two_time`` adds C and R (uniform: whole grid) or C and χ (doubling: last
+    window) in ``two_time``.
+    """
+    _check_arguments(params, m0, t_max, temperature, linear)
+    if method not in ("doubling", "uniform"):
+        raise ParameterError(f"method must be 'doubling' or 'uniform', got {method!r}")
+    if method == "doubling" and temperature != 0.0:
+        raise ParameterError("the doubling scheme is written for T = 0 (gradient flow); use method='uniform' for T > 0")
+    if not (resolution > 0 and step > 0):
+        raise ParameterError("resolution and step must be > 0")
+    if m_tol is not None and not (m_tol > 0):
+        raise ParameterError(f"m_tol must be > 0, got {m_tol!r}")
+
+    def run(level: float):
+        if method == "doubling":
+            return _run_doubling(params, m0, t_max, level, linear)
+        return _run_uniform(params, m0, t_max, step / level, temperature, linear, keep_two_time)
+
+    level = 1.0 if method == "uniform" else resolution
+    coarse = run(level)
+    while True:
+        columns, info, failure = coarse
+        m_error = np.full(columns.shape[1], np.nan)
+        if failure is None and (error_estimate or m_tol is not None):
+            fine = run(2 * level)
+            fine_columns, fine_info, fine_failure = fine
+            if fine_failure is not None:
+                failure = f"refined run failed: {fine_failure}"
+            else:
+                fine_idx, coarse_idx = _match_times(fine_columns[0], columns[0])
+                value = 6 if linear else 1
+                m_error = np.abs(fine_columns[value, fine_idx] - columns[value, coarse_idx]) / 3.0
+                columns, info = fine_columns[:, fine_idx], fine_info
+        within = m_tol is None or (failure is None and np.nanmax(m_error, initial=0.0) <= m_tol)
+        if within or failure is not None or 2 * level > max_resolution:
+            break
+        level *= 2
+        coarse = fine
+    status, message = 0, "ok"
+    if failure is not None:
+        status, message = 1, failure
+    elif not within:
+        status, message = 1, f"m_tol = {m_tol:g} not reached (max m_error {np.nanmax(m_error):.2e}) at resolution {2 * level:g}"
+    resolution_info = {"method": method, "level": level}
+    resolution_info.update({k: v for k, v in info.items() if k != "two_time"})
+    return DynamicsResult(
+        t=columns[0],
+        m=columns[1],
+        mu=columns[2],
+        energy=columns[3],
+        m_error=m_error,
+        log_m_ratio=columns[6] if linear else None,
+        method=method,
+        resolution=resolution_info,
+        status=status,
+        message=message,
+        monitors=_monitors(params, columns, temperature, info),
+        two_time=info.get("two_time") if keep_two_time else None,
+    )
