@@ -114,3 +114,12 @@ def test_help_for_every_subcommand():
     for name in commands:
         completed = subprocess.run([sys.executable, "-m", "bigbadminima", name, "--help"], capture_output=True, text=True)
         assert completed.returncode == 0 and "usage" in completed.stdout
+
+
+def test_outputs_get_ordinary_permissions(record):
+    """Atomic writes go through a private temporary file; the result must not stay private (0600)."""
+    import os
+
+    umask = os.umask(0)
+    os.umask(umask)
+    assert record.stat().st_mode & 0o777 == 0o666 & ~umask

@@ -105,6 +105,10 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
     handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     os.close(handle)
     try:
+        # mkstemp makes the file private (0600); give it the permissions a plain open() would
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temporary, 0o666 & ~umask)
         with open(temporary, mode) as stream:
             yield stream
         os.replace(temporary, path)
