@@ -63,6 +63,9 @@ def cmd_notebook(args) -> int:
             raise CliError(f"notebook {source} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
                            status=1) from None
         result = nbformat.read(executed, as_version=4)
+    # nbformat draws random cell ids; number them so that two runs export the same HTML
+    for index, cell in enumerate(result.cells):
+        cell.id = f"cell-{index}"
     html, _ = HTMLExporter().from_notebook_node(result)
     with atomic_output(args.executed) as stream:
         nbformat.write(result, stream)
