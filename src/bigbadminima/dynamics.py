@@ -235,28 +235,29 @@ def _solve_uniform(
         e2, ep = _energy_split(params, m[i], wr, c, linear)
         return mu_i, -f_m - np.dot(wr, fp), e2, ep, fm, fc, fr
 
-    mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = evaluate(0)
-    for i in range(n - 1):
-        o = i * (i + 1) // 2
-        o1 = (i + 1) * (i + 2) // 2
-        c_old = C[o : o + i + 1].copy()
-        r_old = R[o : o + i + 1].copy()
-        C[o1 : o1 + i + 1] = c_old + h * fc
-        R[o1 : o1 + i + 1] = r_old + h * fr
-        C[o1 + i + 1] = R[o1 + i + 1] = 1.0
-        m[i + 1] = m[i] + h * fm
-        _, _, _, _, fm_p, fc_p, fr_p = evaluate(i + 1)
-        C[o1 : o1 + i + 1] = c_old + 0.5 * h * (fc + fc_p[: i + 1])
-        R[o1 : o1 + i + 1] = r_old + 0.5 * h * (fr + fr_p[: i + 1])
-        m[i + 1] = m[i] + 0.5 * h * (fm + fm_p)
-        if linear:
-            if abs(m[i + 1]) > _RESCALE_ABOVE:
-                m[: i + 2] /= _RESCALE_ABOVE
-                scale += math.log(_RESCALE_ABOVE)
-            log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + scale
-        mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = evaluate(i + 1)
-        if not (math.isfinite(mu[i + 1]) and math.isfinite(m[i + 1])):
-            raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported, not warned
+        mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = evaluate(0)
+        for i in range(n - 1):
+            o = i * (i + 1) // 2
+            o1 = (i + 1) * (i + 2) // 2
+            c_old = C[o : o + i + 1].copy()
+            r_old = R[o : o + i + 1].copy()
+            C[o1 : o1 + i + 1] = c_old + h * fc
+            R[o1 : o1 + i + 1] = r_old + h * fr
+            C[o1 + i + 1] = R[o1 + i + 1] = 1.0
+            m[i + 1] = m[i] + h * fm
+            _, _, _, _, fm_p, fc_p, fr_p = evaluate(i + 1)
+            C[o1 : o1 + i + 1] = c_old + 0.5 * h * (fc + fc_p[: i + 1])
+            R[o1 : o1 + i + 1] = r_old + 0.5 * h * (fr + fr_p[: i + 1])
+            m[i + 1] = m[i] + 0.5 * h * (fm + fm_p)
+            if linear:
+                if abs(m[i + 1]) > _RESCALE_ABOVE:
+                    m[: i + 2] /= _RESCALE_ABOVE
+                    scale += math.log(_RESCALE_ABOVE)
+                log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + scale
+            mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = evaluate(i + 1)
+            if not (math.isfinite(mu[i + 1]) and math.isfinite(m[i + 1])):
+                raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
     return m, log_m_ratio, mu, energy, eps2, epsp, C, R
 
 
