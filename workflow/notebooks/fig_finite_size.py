@@ -92,6 +92,9 @@ escape
 # %% [markdown]
 # Where the runs that did not escape stopped: m(t_h) near 0 is a run still on the threshold plateau,
 # m(t_h) < 0 a run carried to the negative-overlap branch that odd p has no signal on (theory.md §A.5).
+# Starting from m(0) = O(N^-1/2), the O(N^-1/2) fluctuations of the early flow carry a fixed fraction of
+# the runs to m < 0 whatever N, so above the threshold the success probability levels off below 1; below
+# it the runs that stay on the plateau are what makes the curves fall with N.
 
 # %%
 stuck = runs[~runs["success"]]

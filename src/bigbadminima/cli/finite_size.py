@@ -126,7 +126,8 @@ def cmd_run(args) -> int:
     _write(table, args.out)
     print(
         f"{len(table)} runs, p={args.p}, N={args.n}, 1/Δ2={args.inv_delta2:g}, Δp={args.delta_p:g}: "
-        f"{int(table['success'].sum())} escaped before t = {args.horizon:g}; {time.perf_counter() - started:.1f} s",
+        f"{int(table['success'].sum())} escaped before t = {args.horizon:g}; {time.perf_counter() - started:.1f} s "
+        f"wall, {time.process_time():.1f} s CPU",
         file=sys.stderr,
     )
     return 0
