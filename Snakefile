@@ -35,6 +35,7 @@ ALL_TARGETS = []
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/landscape.smk"
+include: "workflow/rules/finite_size.smk"
 # Keep last: it audits the outputs every stage above registered (ALL_TARGETS, CHECK_TABLES).
 include: "workflow/rules/audit.smk"
 

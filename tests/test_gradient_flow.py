@@ -105,7 +105,7 @@ def test_flow_above_threshold_reaches_the_good_minimum():
     params = ModelParams.from_inv_delta2(3, 3.0, 1.0)
     finals = []
     for seed in (1, 2):
-        instance = Instance.generate(InstanceSpec(params, 256, seed))
+        instance = Instance.generate(InstanceSpec(params, 256, seed), tensor_layout="packed")
         result = run_gradient_flow(instance, initial_conditions(instance, 4), t_max=80.0, dt=0.1)
         finals.extend(result.overlap[-1])
     finals = np.array(finals)

@@ -109,7 +109,12 @@ class Instance:
         def tensor_values(indices: np.ndarray) -> np.ndarray:
             xi = tensor_rng.standard_normal(indices.shape[0])
             tensor_noise_hash.update(xi.astype("<f8").tobytes())
-            return prefactor * np.prod(spike[indices], axis=1) + sqrt_delta_p * xi
+            # x*_i1 x*_i2 ... multiplied left to right, as np.prod(spike[indices], axis=1) does (same
+            # bits) without materialising the (entries, p) gather: half the cost of generation
+            signal = spike[indices[:, 0]] * spike[indices[:, 1]]
+            for column in range(2, indices.shape[1]):
+                signal *= spike[indices[:, column]]
+            return prefactor * signal + sqrt_delta_p * xi
 
         # "dense", "packed" or "packed32": every layout stores this one stream (tensors.py)
         tensor = tensor_from_unique_entries(tensor_layout, n, p, iter_unique_entries(n, p, tensor_values))
