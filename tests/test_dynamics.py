@@ -57,7 +57,7 @@ def test_oracle_reproduces_the_reference_numbers_of_theory():
 
 @pytest.mark.parametrize(
     "method, options",
-    [("uniform", {"step": 0.02}), ("doubling", {"resolution": 0.5})],
+    [("uniform", {"step": 0.01}), ("doubling", {"resolution": 1.0})],
 )
 def test_pure_matrix_case_matches_the_exact_solution(method, options):
     result = solve_chsck(PURE_MATRIX, 4.0, 0.1, method=method, **options)
@@ -128,20 +128,24 @@ def test_multiplier_approaches_twice_sigma_from_below_under_the_threshold():
 
 
 def test_linear_mode_is_the_small_m0_limit():
-    # Below m ~ 1e-6 the O(m^2) terms are invisible: log(m/m0) of a run from m0 = 1e-30 must
-    # equal the linearised run to the solver tolerance (1e-10 relative per row, ~1e-8 here).
+    # Below m ~ 1e-6 the O(m^2) terms are invisible: μ of a run from m0 = 1e-30 must equal the
+    # linearised run's to the solver tolerance (1e-10 per row), and log(m/m0) to the
+    # discretisation error: the linear run fits its m quadrature to exponentials
+    # (DoublingSolver._local_growth), the full run interpolates m linearly; they differ by
+    # 6e-4 at t = 40 here (λh ~ 0.05), so 2e-3 separates that from a wrong linearisation
+    # (dropping f'(m)'s linear term changes log m by ~10 at t = 40).
     full = solve_chsck(REFERENCE, 40.0, 1e-30, resolution=0.5, error_estimate=False)
     linear = solve_chsck(REFERENCE, 40.0, resolution=0.5, linear=True, error_estimate=False)
     assert full.success and linear.success
-    np.testing.assert_allclose(np.log(full.m / 1e-30), linear.log_m_ratio, atol=1e-7)
-    np.testing.assert_allclose(full.mu, linear.mu, atol=1e-9)
+    np.testing.assert_allclose(np.log(full.m / 1e-30), linear.log_m_ratio, atol=2e-3)
+    np.testing.assert_allclose(full.mu, linear.mu, atol=1e-8)
 
 
 def test_long_time_scheme_agrees_with_the_reference_within_the_reported_errors():
     # Both schemes report Richardson errors; their difference must be within the sum (x3 for
     # the next order of the estimates). p=3, Δp=1, 1/Δ2=2.5 from m0=1e-2 up to t=20.
-    reference = solve_chsck(REFERENCE, 20.0, 1e-2, method="uniform", step=0.02)
-    doubling = solve_chsck(REFERENCE, 20.0, 1e-2, resolution=0.5)
+    reference = solve_chsck(REFERENCE, 20.0, 1e-2, method="uniform", step=0.01)
+    doubling = solve_chsck(REFERENCE, 20.0, 1e-2, resolution=1.0)
     assert reference.success and doubling.success
     for t in (2.56, 5.12, 10.24, 20.0):
         kr = int(np.argmin(np.abs(reference.t - t)))
@@ -189,7 +193,7 @@ def test_positive_temperature_runs_on_the_uniform_grid():
 @pytest.mark.slow
 def test_reference_run_escape_time():
     # theory.md §G: from m0 = 1e-10, m first exceeds 0.4 at t ≈ 199.5 ± 2 (h -> 0).
-    result = solve_chsck(REFERENCE, 230.0, 1e-10, resolution=1.0)
+    result = solve_chsck(REFERENCE, 230.0, 1e-10, resolution=2.0)
     assert result.success, result.message
     t_escape = escape_time(result.t, result.m)
     assert abs(t_escape - 199.5) < 2.0

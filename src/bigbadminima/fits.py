@@ -35,7 +35,9 @@ __all__ = [
     "escape_time",
     "extrapolate_rate",
     "growth_rate",
+    "linear_escape_time",
     "power_law_threshold",
+    "rate_limit",
     "threshold_from_rates",
 ]
 
@@ -121,6 +123,41 @@ def extrapolate_rate(times: np.ndarray, rates: np.ndarray, t_min: float, exponen
         t_min=float(t_min),
         points=int(x.size),
     )
+
+
+def rate_limit(
+    t: np.ndarray,
+    log_m_ratio: np.ndarray,
+    log_m_error: np.ndarray | None = None,
+    t_min_fraction: float = 0.05,
+    points_per_decade: int = 10,
+) -> RateFit:
+    """λ_∞ of one m0 -> 0⁺ run: extrapolated late-time growth rate, with its total error.
+
+    Fits λ(t) = λ_∞ + a t^(-β) on t >= t_min_fraction·t_max. The error combines the fit's
+    standard error and the solver's: the growth of the Richardson error of log m over the fit
+    window, |Δ log_m_error / Δt|, is the error of the rate itself.
+    """
+    t = np.asarray(t, dtype=float)
+    centres, rates = growth_rate(t, log_m_ratio, points_per_decade)
+    t_min = t_min_fraction * t[-1]
+    fit = extrapolate_rate(centres, rates, t_min)
+    numerical = 0.0
+    if log_m_error is not None and np.any(np.isfinite(log_m_error)):
+        late = (t >= t_min) & np.isfinite(log_m_error)
+        if late.sum() >= 2:
+            numerical = abs(log_m_error[late][-1] - log_m_error[late][0]) / (t[late][-1] - t[late][0])
+    total = math.hypot(fit.rate_inf_err, numerical)
+    return RateFit(fit.rate_inf, total, fit.amplitude, fit.exponent, fit.t_min, fit.points)
+
+
+def linear_escape_time(t: np.ndarray, log_m_ratio: np.ndarray, m0: float, level: float = ESCAPE_LEVEL) -> float:
+    """Escape time predicted by the m0 -> 0⁺ run: first t with m0·m(t)/m0 >= level (interpolated).
+
+    Exact up to an O(1) shift when m0 -> 0 (the nonlinear saturation takes a finite time);
+    NaN if the run ends before.
+    """
+    return escape_time(t, np.asarray(log_m_ratio) + math.log(m0), math.log(level))
 
 
 @dataclass(frozen=True)

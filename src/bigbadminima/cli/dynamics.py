@@ -1,0 +1,293 @@
+"""Large-N dynamics stage: ``dynamics`` (one CHSCK run), ``dynamics-table``, ``gf-threshold``.
+
+``dynamics`` solves theory.md §C.1 and writes one tidy CSV (columns t, m, mu, energy, m_error,
+[log_m_ratio,] then the run's parameters). ``dynamics-table`` gathers full runs with the
+closed-form levels the figure draws (2√f''(1), m*, μ*, ε*). ``gf-threshold`` turns m0 -> 0⁺ runs
+into growth rates, the numerical gradient-flow threshold with its interval, escape-time tables
+and the stage's checks table (fits.py, theory.md §C.3, §C.5, §D.6).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import time
+
+from ._common import (
+    CliError,
+    atomic_output,
+    finite_float,
+    int_at_least,
+    pin_threads,
+    positive_float,
+    print_json,
+    wrap_parameter_errors,
+)
+
+RUN_COLUMNS = ["t", "m", "mu", "energy", "m_error"]
+PARAMETER_COLUMNS = ["p", "delta_p", "inv_delta2", "m0", "temperature", "method", "resolution", "linear"]
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "dynamics",
+        help="large-N gradient flow: solve the CHSCK equations (theory.md §C)",
+        description="Solve the (2+p) CHSCK equations from m(0) = m0 up to t_max and write t, m, mu, energy "
+        "and the Richardson error estimate m_error (run repeated at half the resolution). "
+        "--linear solves the m0 -> 0+ limit and adds log_m_ratio = log(m/m0).",
+    )
+    parser.add_argument("--p", type=int_at_least(3), required=True, help="tensor order p (>= 3)")
+    parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise Δp (> 0; inf = no tensor)")
+    parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
+    parser.add_argument("--m0", type=positive_float, default=1e-10, help="initial overlap in (0, 1) (default 1e-10)")
+    parser.add_argument("--t-max", type=positive_float, required=True, help="final time")
+    parser.add_argument("--out", required=True, help="table to write (.csv)")
+    parser.add_argument("--method", choices=("doubling", "uniform"), default="doubling",
+                        help="doubling: long-time scheme (T = 0); uniform: Heun reference grid (default doubling)")
+    parser.add_argument("--resolution", type=positive_float, default=1.0,
+                        help="doubling scheme: resolution level (1 = 256-point window; default 1)")
+    parser.add_argument("--step", type=positive_float, default=0.02, help="uniform scheme: time step (default 0.02)")
+    parser.add_argument("--temperature", type=finite_float, default=0.0, help="T >= 0 (uniform scheme only; default 0)")
+    parser.add_argument("--m-tol", type=positive_float, default=None,
+                        help="refine until max m_error <= M_TOL (doubles the resolution, halves the step)")
+    parser.add_argument("--max-resolution", type=positive_float, default=4.0, help="limit for --m-tol (default 4)")
+    parser.add_argument("--linear", action="store_true", help="m0 -> 0+ limit: write log_m_ratio = log(m/m0)")
+    parser.add_argument("--no-error-estimate", action="store_true", help="skip the half-resolution run")
+    parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
+    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS/numba threads (default 1)")
+    parser.set_defaults(func=cmd_dynamics)
+
+    parser = subparsers.add_parser(
+        "dynamics-table",
+        help="gather CHSCK runs into one table with the closed-form levels of the figure",
+        description="Concatenate `bigbadminima dynamics` tables (full runs) and add 2√f''(1) (plateau of μ, "
+        "theory.md §D.4) and the good minimum m*, μ*, ε* (theory.md §D.5; NaN where there is none).",
+    )
+    parser.add_argument("inputs", nargs="+", help="tables written by `bigbadminima dynamics`")
+    parser.add_argument("--out", required=True, help="table to write (.csv)")
+    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
+    parser.set_defaults(func=cmd_dynamics_table)
+
+    parser = subparsers.add_parser(
+        "gf-threshold",
+        help="numerical gradient-flow threshold from m0 -> 0+ CHSCK runs (fits.py)",
+        description="For each --linear run: growth rate λ(t) of log m and its extrapolation λ_∞. For each "
+        "(p, Δp): fit of √(θ λ_∞) -> θ_c = 1/Δ2_GF with a bootstrap interval, against the closed form "
+        "(theory.md §D.6). Also escape times: measured in full runs, predicted for several m0 by the "
+        "linear runs, the divergence implied by the fit, and a [PS]-style power-law fit.",
+    )
+    parser.add_argument("--rates", nargs="+", required=True, help="`dynamics --linear` tables")
+    parser.add_argument("--curves", nargs="*", default=[], help="full-run `dynamics` tables (measured escape times)")
+    parser.add_argument("--t-min-fraction", type=positive_float, default=0.05,
+                        help="fit λ(t) on t >= fraction·t_max (default 0.05)")
+    parser.add_argument("--escape-m0", type=positive_float, nargs="+", default=[1e-10, 1e-30],
+                        help="m0 values for the escape-time predictions (default 1e-10 1e-30)")
+    parser.add_argument("--confidence", type=positive_float, default=0.95, help="interval level (default 0.95)")
+    parser.add_argument("--threshold-table", required=True, help="numerical threshold points (.csv)")
+    parser.add_argument("--rates-table", required=True, help="growth rates per run and time (.csv)")
+    parser.add_argument("--escape-table", required=True, help="escape times and fitted divergences (.csv)")
+    parser.add_argument("--checks", required=True, help="checks table of the stage (.csv, reproduction.py)")
+    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
+    parser.set_defaults(func=cmd_gf_threshold)
+
+
+@wrap_parameter_errors
+def cmd_dynamics(args) -> int:
+    pin_threads(args.threads)
+    import numpy as np
+    import pandas as pd
+
+    from ..dynamics import solve_chsck
+    from ..fits import escape_time
+    from ..params import ModelParams
+
+    params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
+    started = time.perf_counter()
+    print(f"CHSCK {params.describe()}, m0={args.m0:g}{' (linear)' if args.linear else ''}, "
+          f"t_max={args.t_max:g}, {args.method}", file=sys.stderr)
+    result = solve_chsck(
+        params, args.t_max, args.m0, method=args.method, resolution=args.resolution, step=args.step,
+        temperature=args.temperature, linear=args.linear, error_estimate=not args.no_error_estimate,
+        m_tol=args.m_tol, max_resolution=args.max_resolution,
+    )
+    wall = time.perf_counter() - started
+    if not result.success:
+        raise CliError(f"CHSCK run failed: {result.message}", status=1)
+    frame = pd.DataFrame(result.columns())
+    for name, value in zip(PARAMETER_COLUMNS, [
+        params.p, params.delta_p, params.inv_delta2, math.nan if args.linear else args.m0, args.temperature,
+        args.method, result.resolution["level"] if args.method == "doubling" else args.step, args.linear,
+    ]):
+        frame[name] = value
+    with atomic_output(args.out) as stream:
+        frame.to_csv(stream, index=False, float_format="%.10g")
+    summary = {
+        "parameters": params.describe(), "m0": args.m0, "linear": args.linear, "points": int(frame.shape[0]),
+        "t_end": float(result.t[-1]), "mu_end": float(result.mu[-1]), "energy_end": float(result.energy[-1]),
+        "max_m_error": float(np.nanmax(result.m_error)) if np.any(np.isfinite(result.m_error)) else None,
+        "monitors": result.monitors, "resolution": result.resolution, "wall_seconds": round(wall, 2),
+    }
+    if not args.linear:
+        summary["m_end"] = float(result.m[-1])
+        summary["escape_time"] = escape_time(result.t, result.m)
+    else:
+        summary["log_m_ratio_end"] = float(result.log_m_ratio[-1])
+    print(f"done in {wall:.1f} s: " + json.dumps({k: v for k, v in summary.items() if k != "resolution"}),
+          file=sys.stderr)
+    if args.json:
+        print_json(summary)
+    return 0
+
+
+def _read_runs(paths: list[str], linear: bool):
+    import pandas as pd
+
+    frames = []
+    for path in paths:
+        try:
+            frame = pd.read_csv(path)
+        except (OSError, ValueError) as exc:
+            raise CliError(f"cannot read {path}: {exc}") from exc
+        missing = [c for c in RUN_COLUMNS + PARAMETER_COLUMNS if c not in frame.columns]
+        if missing:
+            raise CliError(f"{path} is not a `bigbadminima dynamics` table (missing {missing})")
+        if bool(frame["linear"].iloc[0]) != linear:
+            kind = "an m0 -> 0+ (--linear)" if linear else "a full (not --linear)"
+            raise CliError(f"{path} is not {kind} run")
+        frames.append(frame)
+    return frames
+
+
+@wrap_parameter_errors
+def cmd_dynamics_table(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from ..landscape import good_minimum
+    from ..params import ModelParams, ParameterError
+
+    frames = []
+    for frame in _read_runs(args.inputs, linear=False):
+        first = frame.iloc[0]
+        params = ModelParams.from_inv_delta2(int(first["p"]), float(first["inv_delta2"]), float(first["delta_p"]))
+        frame["mu_plateau"] = 2 * params.sigma
+        try:
+            star = good_minimum(params)
+            frame["m_star"], frame["mu_star"], frame["energy_star"] = star.m, star.mu, star.energy
+        except ParameterError:
+            frame["m_star"] = frame["mu_star"] = frame["energy_star"] = np.nan
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True).sort_values(["p", "delta_p", "inv_delta2", "m0", "t"], kind="stable")
+    with atomic_output(args.out) as stream:
+        table.to_csv(stream, index=False, float_format="%.10g")
+    print(f"{len(frames)} runs, {len(table)} rows -> {args.out}", file=sys.stderr)
+    return 0
+
+
+@wrap_parameter_errors
+def cmd_gf_threshold(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from .. import fits
+    from ..landscape import gf_threshold
+    from ..params import ModelParams
+    from ..reproduction import check_row
+
+    rate_rows, point_rows = [], []
+    for frame in _read_runs(args.rates, linear=True):
+        first = frame.iloc[0]
+        p, delta_p, theta = int(first["p"]), float(first["delta_p"]), float(first["inv_delta2"])
+        params = ModelParams.from_inv_delta2(p, theta, delta_p)
+        t, log_ratio = frame["t"].to_numpy(), frame["log_m_ratio"].to_numpy()
+        error = frame["m_error"].to_numpy()  # Richardson error of log_m_ratio in linear runs
+        centres, rates = fits.growth_rate(t, log_ratio, 10)
+        try:
+            limit = fits.rate_limit(t, log_ratio, error, args.t_min_fraction)
+        except (ValueError, RuntimeError) as exc:
+            raise CliError(f"p={p}, Δp={delta_p:g}, 1/Δ2={theta:g}: rate extrapolation failed ({exc})") from exc
+        closed = (theta - params.sigma) ** 2 / theta if theta > params.sigma else 0.0
+        mu = np.interp(centres, t, frame["mu"].to_numpy())
+        rate_rows.append(pd.DataFrame({
+            "p": p, "delta_p": delta_p, "inv_delta2": theta, "t": centres, "rate": rates, "mu": mu,
+            "rate_inf": limit.rate_inf, "rate_inf_err": limit.rate_inf_err, "rate_exponent": limit.exponent,
+            "rate_inf_closed_form": closed, "t_max": t[-1],
+        }))
+        point = {"p": p, "delta_p": delta_p, "inv_delta2": theta, "rate_inf": limit.rate_inf,
+                 "rate_inf_err": limit.rate_inf_err}
+        for m0 in args.escape_m0:
+            point[f"t_escape_linear_{m0:g}"] = fits.linear_escape_time(t, log_ratio, m0)
+        point_rows.append(point)
+        print(f"p={p} Δp={delta_p:g} 1/Δ2={theta:g}: λ_∞ = {limit.rate_inf:.5f} ± {limit.rate_inf_err:.5f} "
+              f"(closed form {closed:.5f}, exponent {limit.exponent:.2f})", file=sys.stderr)
+    points = pd.DataFrame(point_rows)
+
+    threshold_rows, escape_rows, checks = [], [], []
+    for (p, delta_p), group in points.groupby(["p", "delta_p"], sort=True):
+        group = group.sort_values("inv_delta2")
+        closed = float(gf_threshold(int(p), float(delta_p)))
+        try:
+            fit = fits.threshold_from_rates(group["inv_delta2"], group["rate_inf"], group["rate_inf_err"],
+                                            confidence=args.confidence)
+        except ValueError as exc:
+            raise CliError(f"p={p}, Δp={delta_p:g}: threshold fit failed ({exc})") from exc
+        threshold_rows.append({
+            "p": int(p), "delta_p": float(delta_p), "inv_delta2_gf": fit.threshold, "ci_low": fit.ci_low,
+            "ci_high": fit.ci_high, "closed_form": closed, "confidence": fit.confidence, "points": fit.points,
+            "inv_delta2_min": group["inv_delta2"].min(), "inv_delta2_max": group["inv_delta2"].max(),
+            "relative_deviation": (fit.threshold - closed) / closed,
+        })
+        print(f"p={p} Δp={delta_p:g}: 1/Δ2_GF = {fit.threshold:.4f} [{fit.ci_low:.4f}, {fit.ci_high:.4f}] "
+              f"vs closed form {closed:.4f} ({100 * (fit.threshold - closed) / closed:+.2f} %)", file=sys.stderr)
+        parameters = f"p={int(p)}, Δp={float(delta_p):g}, 1/Δ2 in [{group['inv_delta2'].min():g}, {group['inv_delta2'].max():g}]"
+        half_width = max(fit.threshold - fit.ci_low, fit.ci_high - fit.threshold)
+        checks.append(check_row(
+            "escape_time", "numerical GF threshold 1/Δ2_GF (fit of √(θ λ_∞))", parameters, closed,
+            "closed form 1/Δ2_GF = [1 + √(1 + 4(p-1)/Δp)]/2, theory.md §D.6", fit.threshold,
+            max(0.01 * closed, half_width),
+            f"issue goal 1 % of the closed form, or the {100 * fit.confidence:g} % interval half-width "
+            f"({half_width:.4f}) if larger: λ_∞ are extrapolated from finite-time, finite-resolution runs",
+        ))
+        # escape times: predictions of the linear runs, and the divergence implied by the fit
+        dense = np.linspace(fit.threshold + 0.02 * (group["inv_delta2"].max() - fit.threshold),
+                            group["inv_delta2"].max(), 60)
+        coefficients = np.polyfit(group["inv_delta2"], np.sqrt(group["inv_delta2"] * group["rate_inf"]),
+                                  2 if len(group) >= 4 else 1, w=1 / np.maximum(group["rate_inf_err"], 1e-12))
+        fitted_rate = np.polyval(coefficients, dense) ** 2 / dense
+        for m0 in args.escape_m0:
+            for _, row in group.iterrows():
+                escape_rows.append({"p": p, "delta_p": delta_p, "inv_delta2": row["inv_delta2"], "m0": m0,
+                                    "t_escape": row[f"t_escape_linear_{m0:g}"], "kind": "linear run"})
+            for theta, rate in zip(dense, fitted_rate):
+                escape_rows.append({"p": p, "delta_p": delta_p, "inv_delta2": theta, "m0": m0,
+                                    "t_escape": math.log(fits.ESCAPE_LEVEL / m0) / rate, "kind": "fit: log(0.4/m0)/λ_∞"})
+
+    for frame in _read_runs(args.curves, linear=False) if args.curves else []:
+        first = frame.iloc[0]
+        escape_rows.append({"p": int(first["p"]), "delta_p": float(first["delta_p"]),
+                            "inv_delta2": float(first["inv_delta2"]), "m0": float(first["m0"]),
+                            "t_escape": fits.escape_time(frame["t"], frame["m"]), "kind": "full run"})
+    escape = pd.DataFrame(escape_rows)
+    for (p, delta_p, m0), group in escape[escape["kind"] == "full run"].groupby(["p", "delta_p", "m0"]):
+        measured = group.dropna(subset=["t_escape"])
+        if len(measured) >= 4:
+            theta_c, amplitude, gamma = fits.power_law_threshold(measured["inv_delta2"], measured["t_escape"])
+            dense = np.linspace(measured["inv_delta2"].min(), measured["inv_delta2"].max(), 60)
+            escape = pd.concat([escape, pd.DataFrame({
+                "p": p, "delta_p": delta_p, "inv_delta2": dense, "m0": m0,
+                "t_escape": amplitude * (dense - theta_c) ** (-gamma), "kind": f"power law (θ_c = {theta_c:.3f})",
+            })], ignore_index=True)
+            print(f"p={p} Δp={delta_p:g} m0={m0:g}: [PS]-style power law t = A(θ-θ_c)^-γ gives θ_c = "
+                  f"{theta_c:.4f}, γ = {gamma:.2f}", file=sys.stderr)
+
+    outputs = [
+        (args.threshold_table, pd.DataFrame(threshold_rows)),
+        (args.rates_table, pd.concat(rate_rows, ignore_index=True)),
+        (args.escape_table, escape),
+        (args.checks, pd.DataFrame(checks)),
+    ]
+    for path, table in outputs:
+        with atomic_output(path) as stream:
+            table.to_csv(stream, index=False, float_format="%.10g")
+    return 0
