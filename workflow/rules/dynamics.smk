@@ -1,0 +1,167 @@
+# Large-N gradient flow (theory.md §C): CHSCK runs -> tables (curves, growth rates, numerical GF
+# threshold, escape times, checks) -> figures. Each run repeats itself at half resolution for its
+# error estimate. Default config: about 10 minutes on one core (two growth-rate runs at a time on 2).
+
+DYNAMICS = config["dynamics"]
+
+DYNAMICS_CURVES = [
+    f"results/dynamics/curves/p{DYNAMICS['p']}/dp{fmt(DYNAMICS['delta_p'])}/m0_{fmt(m0)}/t{fmt(t_max)}/id2_{fmt(x)}.csv"
+    for m0, t_max in ((DYNAMICS["m0"], DYNAMICS["curve_t_max"]), (DYNAMICS["matched_m0"], DYNAMICS["matched_t_max"]))
+    for x in DYNAMICS["curve_inv_delta2"]
+]
+DYNAMICS_ESCAPE_CURVES = [path for path in DYNAMICS_CURVES if f"/m0_{fmt(DYNAMICS['m0'])}/" in path]
+DYNAMICS_RATES = [
+    f"results/dynamics/rates/p{entry['p']}/dp{fmt(entry['delta_p'])}/id2_{fmt(x)}.csv"
+    for entry in DYNAMICS["threshold_sets"]
+    for x in entry["inv_delta2"]
+]
+
+
+rule dynamics_curve:
+    """One CHSCK run (full model) from m(0) = m0: m, μ, ε and the Richardson error of m."""
+    output:
+        "results/dynamics/curves/p{p}/dp{delta_p}/m0_{m0}/t{t_max}/id2_{inv_delta2}.csv",
+    log:
+        "results/logs/dynamics_curve/p{p}/dp{delta_p}/m0_{m0}/t{t_max}/id2_{inv_delta2}.log",
+    benchmark:
+        "results/benchmarks/dynamics_curve/p{p}/dp{delta_p}/m0_{m0}/t{t_max}/id2_{inv_delta2}.tsv"
+    wildcard_constraints:
+        m0=r"[0-9.e+-]+",
+        t_max=r"[0-9.e+-]+",
+    params:
+        resolution=fmt(DYNAMICS["resolution"]),
+    threads: DYNAMICS["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima dynamics --p {wildcards.p} --delta-p {wildcards.delta_p} --inv-delta2 {wildcards.inv_delta2} "
+        "--m0 {wildcards.m0} --t-max {wildcards.t_max} --resolution {params.resolution} --threads {threads} "
+        "--out {output} 2> {log}"
+
+
+rule dynamics_rate:
+    """One m0 -> 0+ CHSCK run (--linear): log(m/m0) and μ up to rate_t_max, for the growth rate."""
+    output:
+        "results/dynamics/rates/p{p}/dp{delta_p}/id2_{inv_delta2}.csv",
+    log:
+        "results/logs/dynamics_rate/p{p}/dp{delta_p}/id2_{inv_delta2}.log",
+    benchmark:
+        "results/benchmarks/dynamics_rate/p{p}/dp{delta_p}/id2_{inv_delta2}.tsv"
+    params:
+        t_max=fmt(DYNAMICS["rate_t_max"]),
+        resolution=fmt(DYNAMICS["resolution"]),
+    threads: DYNAMICS["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima dynamics --linear --p {wildcards.p} --delta-p {wildcards.delta_p} "
+        "--inv-delta2 {wildcards.inv_delta2} --t-max {params.t_max} --resolution {params.resolution} "
+        "--threads {threads} --out {output} 2> {log}"
+
+
+rule dynamics_table:
+    """All full CHSCK runs in one table, with 2√f''(1) and the good minimum m*, μ*, ε*."""
+    input:
+        DYNAMICS_CURVES,
+    output:
+        "results/tables/dynamics.csv",
+    log:
+        "results/logs/dynamics_table.log",
+    benchmark:
+        "results/benchmarks/dynamics_table.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima dynamics-table {input} --out {output} --threads {threads} 2> {log}"
+
+
+rule gf_threshold:
+    """Growth rates -> numerical GF threshold with its interval; escape times; the stage's checks."""
+    input:
+        rates=DYNAMICS_RATES,
+        curves=DYNAMICS_ESCAPE_CURVES,
+    output:
+        threshold="results/tables/gf_threshold_numerical.csv",
+        rates="results/tables/growth_rates.csv",
+        escape="results/tables/escape_times.csv",
+        checks="results/checks/dynamics.csv",
+    log:
+        "results/logs/gf_threshold.log",
+    benchmark:
+        "results/benchmarks/gf_threshold.tsv"
+    params:
+        t_min_fraction=fmt(DYNAMICS["t_min_fraction"]),
+        escape_m0=" ".join(fmt(value) for value in DYNAMICS["escape_m0"]),
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima gf-threshold --rates {input.rates} --curves {input.curves} "
+        "--t-min-fraction {params.t_min_fraction} --escape-m0 {params.escape_m0} "
+        "--threshold-table {output.threshold} --rates-table {output.rates} --escape-table {output.escape} "
+        "--checks {output.checks} --threads {threads} 2> {log}"
+
+
+rule fig_dynamics:
+    """m(t), μ(t), ε(t) of the large-N flow around the threshold, closed-form levels, finite-N medians."""
+    input:
+        table="results/tables/dynamics.csv",
+        simulation="results/tables/simulation.csv",
+        source="workflow/notebooks/fig_dynamics.py",
+    output:
+        executed="results/notebooks/fig_dynamics.ipynb",
+        html="results/notebooks/fig_dynamics.html",
+        figures=report(
+            multiext("results/figures/dynamics", ".png", ".pdf"),
+            caption="../report/dynamics.rst",
+            category="Large-N dynamics",
+        ),
+    log:
+        "results/logs/fig_dynamics.log",
+    benchmark:
+        "results/benchmarks/fig_dynamics.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"table": "{input.table}", "simulation": "{input.simulation}", "figure_stem": "results/figures/dynamics"},
+        )
+
+
+rule fig_escape_time:
+    """Growth rates, their extrapolation, and escape times vs 1/Δ2 with the fitted divergence."""
+    input:
+        rates="results/tables/growth_rates.csv",
+        escape="results/tables/escape_times.csv",
+        threshold="results/tables/gf_threshold_numerical.csv",
+        source="workflow/notebooks/fig_escape_time.py",
+    output:
+        executed="results/notebooks/fig_escape_time.ipynb",
+        html="results/notebooks/fig_escape_time.html",
+        figures=report(
+            multiext("results/figures/escape_time", ".png", ".pdf"),
+            caption="../report/escape_time.rst",
+            category="Large-N dynamics",
+        ),
+    log:
+        "results/logs/fig_escape_time.log",
+    benchmark:
+        "results/benchmarks/fig_escape_time.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"rates": "{input.rates}", "escape": "{input.escape}", "threshold": "{input.threshold}",
+             "figure_stem": "results/figures/escape_time"},
+        )
+
+
+ALL_TARGETS.extend(rules.fig_dynamics.output)
+ALL_TARGETS.extend(rules.fig_escape_time.output)
+ALL_TARGETS.append(rules.gf_threshold.output.threshold)
+CHECK_TABLES.append(rules.gf_threshold.output.checks)
