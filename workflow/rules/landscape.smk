@@ -307,3 +307,33 @@ rule fig_amp_vs_gf:
 for _figure_rule in (rules.fig_phase_diagram, rules.fig_complexity_minima, rules.fig_landscape_map,
                      rules.fig_threshold_spectrum, rules.fig_amp_vs_gf):
     ALL_TARGETS.extend(_figure_rule.output)
+
+
+rule check_landscape:
+    """Checks of the landscape stage: §G numbers, identities, finite-N Hessians, ML-AMP and GF end points."""
+    input:
+        thresholds=rules.phase_diagram_tables.output.thresholds,
+        complexity=rules.complexity_table.output[0],
+        points=rules.landscape_map_table.output.points,
+        spectrum=rules.threshold_spectrum_table.output[0],
+        states=rules.hessian_spectra.output.states,
+        amp_runs=rules.amp_runs.output.runs,
+        amp_theory=rules.amp_runs.output.theory,
+        trajectories="results/tables/simulation.csv",
+    output:
+        "results/checks/landscape.csv",
+    log:
+        "results/logs/landscape/check_landscape.log",
+    benchmark:
+        "results/benchmarks/landscape/check_landscape.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima check-landscape --thresholds {input.thresholds} --complexity {input.complexity} "
+        "--points {input.points} --threshold-spectrum {input.spectrum} --hessian-states {input.states} "
+        "--amp-runs {input.amp_runs} --amp-theory {input.amp_theory} --trajectories {input.trajectories} "
+        "--out {output} --threads {threads} 2> {log}"
+
+
+CHECK_TABLES.append(rules.check_landscape.output[0])

@@ -1,4 +1,5 @@
-"""Audit trail: ``check-simulation``, ``reproduction``, ``reproduction-verdict``, ``manifest``, ``verify``.
+"""Audit trail: ``check-simulation``, ``check-landscape``, ``reproduction``, ``reproduction-verdict``,
+``manifest``, ``verify``.
 
 The conventions (checks tables, reproduction table, manifest) are described in
 ``bigbadminima.reproduction`` and ``bigbadminima.provenance``.
@@ -13,6 +14,26 @@ from pathlib import Path
 from ._common import CliError, atomic_output, int_at_least, print_json, wrap_parameter_errors
 
 _CSV_FLOAT = "%.12g"
+
+#: Tables read by ``check-landscape``: option -> (what it is, where the pipeline writes it, columns it needs).
+LANDSCAPE_TABLES = {
+    "thresholds": ("threshold lines", "thresholds.csv", ["p", "delta_p", "threshold", "inv_delta2"]),
+    "complexity": ("Σ_min(m) table", "complexity_minima.csv",
+                   ["p", "delta_p", "inv_delta2", "kind", "m", "complexity", "is_triv", "triv"]),
+    "points": ("reference-state table", "landscape_points.csv", ["p", "delta_p", "inv_delta2", "state", "m", "energy"]),
+    "threshold-spectrum": ("threshold-state Hessian table", "threshold_spectrum.csv",
+                           ["p", "delta_p", "inv_delta2", "mu", "complexity"]),
+    "hessian-states": ("finite-N Hessian state table", "hessian_states.csv",
+                       ["p", "delta_p", "n", "inv_delta2", "seed", "flow", "time", "overlap", "multiplier",
+                        "lowest", "second_lowest", "highest"]),
+    "amp-runs": ("ML-AMP iterate table", "amp_runs.csv",
+                 ["p", "delta_p", "n", "method", "inv_delta2", "seed", "iteration", "overlap", "step"]),
+    "amp-theory": ("ML-AMP fixed-point table", "amp_theory.csv",
+                   ["p", "delta_p", "inv_delta2", "state_evolution_fixed_point"]),
+    "trajectories": ("trajectory table", "simulation.csv",
+                     ["p", "n", "delta_p", "inv_delta2", "seed", "replica", "time", "overlap", "energy",
+                      "multiplier"]),
+}
 
 
 def _add_threads(parser) -> None:
@@ -32,6 +53,21 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="checks table to write (results/checks/simulation.csv)")
     _add_threads(parser)
     parser.set_defaults(func=cmd_check_simulation)
+
+    parser = subparsers.add_parser(
+        "check-landscape",
+        help="checks table of the landscape stage (thresholds, complexity, Hessians, ML-AMP vs theory)",
+        description="Read the landscape stage's tables and write its checks table "
+        "(bigbadminima.reproduction.landscape_checks): the thresholds, threshold-state and good-minimum "
+        "numbers against theory.md §G; the identity and ordering of the thresholds (§D.6, §D.7); the "
+        "Kac-Rice zero at the ML-AMP fixed points (§D.2, §E.2); finite-N Hessian spectra of the plateau "
+        "states (§D.1, §D.4), finite-N ML-AMP and gradient-flow end points (§D.5) within finite-N tolerances.",
+    )
+    for option, (what, name, _) in LANDSCAPE_TABLES.items():
+        parser.add_argument(f"--{option}", required=True, help=f"{what} (results/tables/{name})")
+    parser.add_argument("--out", required=True, help="checks table to write (results/checks/landscape.csv)")
+    _add_threads(parser)
+    parser.set_defaults(func=cmd_check_landscape)
 
     parser = subparsers.add_parser(
         "reproduction",
@@ -111,6 +147,25 @@ def cmd_check_simulation(args) -> int:
     with atomic_output(args.out) as stream:
         checks.to_csv(stream, index=False, float_format=_CSV_FLOAT)
     print(f"{len(checks)} checks of the simulation stage -> {args.out}", file=sys.stderr)
+    return 0
+
+
+@wrap_parameter_errors
+def cmd_check_landscape(args) -> int:
+    from ..reproduction import landscape_checks
+
+    tables = {}
+    for option, (what, _, columns) in LANDSCAPE_TABLES.items():
+        path = getattr(args, option.replace("-", "_"))
+        table = _read_csv(path, what)
+        missing = [column for column in columns if column not in table.columns]
+        if missing:
+            raise CliError(f"{what} {path} lacks the columns {missing}")
+        tables[option.replace("-", "_")] = table
+    checks = landscape_checks(**tables)
+    with atomic_output(args.out) as stream:
+        checks.to_csv(stream, index=False, float_format=_CSV_FLOAT)
+    print(f"{len(checks)} checks of the landscape stage -> {args.out}", file=sys.stderr)
     return 0
 
 
