@@ -197,3 +197,55 @@ def test_reference_run_escape_time():
     assert result.success, result.message
     t_escape = escape_time(result.t, result.m)
     assert abs(t_escape - 199.5) < 2.0
+
+
+# --- command line ----------------------------------------------------------------------------
+
+
+def test_cli_writes_the_documented_columns(tmp_path):
+    import pandas as pd
+
+    from bigbadminima.cli import main
+
+    out = tmp_path / "run.csv"
+    status = main(["dynamics", "--p", "3", "--delta-p", "1", "--inv-delta2", "2.5", "--m0", "0.1",
+                   "--t-max", "4", "--method", "uniform", "--step", "0.02", "--out", str(out)])
+    assert status == 0
+    table = pd.read_csv(out)
+    assert list(table.columns[:5]) == ["t", "m", "mu", "energy", "m_error"]
+    assert table["t"].iloc[-1] == pytest.approx(4.0)
+    assert table["m_error"].max() < 1e-3
+
+
+@pytest.mark.slow
+def test_cli_threshold_pipeline_on_short_runs(tmp_path):
+    # Four m0 -> 0+ runs far enough above threshold to give rates by t = 100; the fitted threshold
+    # must land within 3 % of the closed form 2 (short runs: the fit's own interval is wide).
+    import pandas as pd
+
+    from bigbadminima.cli import main
+
+    rates = []
+    for theta in (2.35, 2.5, 2.75, 3.0):
+        path = tmp_path / f"rate_{theta}.csv"
+        assert main(["dynamics", "--linear", "--p", "3", "--delta-p", "1", "--inv-delta2", str(theta),
+                     "--t-max", "100", "--no-error-estimate", "--resolution", "1", "--out", str(path)]) == 0
+        rates.append(str(path))
+    outputs = {name: tmp_path / f"{name}.csv" for name in ("threshold", "rates", "escape", "checks")}
+    assert main(["gf-threshold", "--rates", *rates, "--t-min-fraction", "0.1",
+                 "--threshold-table", str(outputs["threshold"]), "--rates-table", str(outputs["rates"]),
+                 "--escape-table", str(outputs["escape"]), "--checks", str(outputs["checks"])]) == 0
+    threshold = pd.read_csv(outputs["threshold"])
+    assert list(threshold.columns[:6]) == ["p", "delta_p", "inv_delta2_gf", "ci_low", "ci_high", "closed_form"]
+    assert abs(threshold["inv_delta2_gf"].iloc[0] - 2.0) < 0.06
+    assert pd.read_csv(outputs["checks"]).shape[0] == 1
+
+
+def test_cli_refuses_bad_arguments(tmp_path, capsys):
+    from bigbadminima.cli import main
+
+    status = main(["dynamics", "--p", "3", "--delta-p", "1", "--inv-delta2", "2.5", "--m0", "1.5",
+                   "--t-max", "4", "--out", str(tmp_path / "x.csv")])
+    assert status == 2
+    assert "m0 must lie in (0, 1)" in capsys.readouterr().err
+    assert not (tmp_path / "x.csv").exists()
