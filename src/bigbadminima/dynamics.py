@@ -32,13 +32,23 @@ hold. Adaptation:
   time on a sub-grid that is fine near lag 0 and geometric further out (the *band*), from the
   R equation written in lag coordinates, time-translation invariance corrected to second order
   in the age by the drift of the band along the diagonal;
-* the rest of each new row is implicit (BDF2 in t at fixed t', stiff diagonal terms implicit,
-  the remaining coupling by Anderson-accelerated fixed-point iteration).
+* the rest of each new row is implicit (BDF2 in t at fixed t', stiff diagonal terms and the
+  multiplier treated implicitly), solved by Anderson-accelerated fixed-point iteration and, when
+  that stalls (large steps: the near-diagonal C equations are nearly degenerate at marginal
+  states), by Jacobian-free Newton-GMRES;
+* in m0 → 0⁺ runs the m quadrature and the m step are exact for m ∝ e^{κt}, since m grows
+  exponentially for ever there and the late steps are not small against 1/λ.
 
-Error control (theory.md §C.3, "always show convergence in h"): every run is repeated at twice
-the resolution (h/2 for the uniform scheme; window 2N, sub-grid halved, for the doubling
-scheme) and the error of m is estimated as |m_fine - m_coarse| / 3 (second order), reported
-column by column with the fine solution.
+Accuracy, measured (tests/test_dynamics.py and the issue-4 report): second order in the
+resolution up to t ~ 10²-10³; later the order drops to ~1.3-1.5 (start-up transients of each
+doubling and the coarse cells next to t' = 0). Resolution 0.5 (window 128) is the coarsest
+usable one and fails beyond t ~ 5·10³; use >= 1 for reported results.
+
+Error control (theory.md §C.3, "always show convergence in h"): every run is repeated at half
+the resolution (2h for the uniform scheme; window N/2, every sub-grid length doubled, for the
+doubling scheme) and the error of m is estimated as |m - m_half| / 3 (second order), reported
+column by column with the solution. Where the order has dropped (late times) this estimate is
+low by up to a factor ~2.
 
 ``linear=True`` solves the m0 → 0⁺ limit: C, R, μ follow the signal-free dynamics and m enters
 linearly (f'(m) → m/Δ2, the O(m²) terms dropped); the result holds log(m(t)/m0), which stays
