@@ -334,9 +334,10 @@ AMP_CONVERGED_STEP = 0.1
 AMP_BIAS = 1.0
 AMP_SPREAD = 1.0
 #: Gradient-flow end points of the escaped runs, μ - μ* and ε - ε* in units 1/√N: the mean over instances
-#: is offset (μ below μ* by 2.2-3.8, ε above ε* by 0.9-1.6: finite-N minima, not yet understood) and
-#: the sd over instances is ≤ 2.9 (μ) and ≤ 1.4 (ε) (N = 32, 64, 128 with 12, 10, 8 instances x 2
-#: starts, 1/Δ2 = 2.5 and 3, t = 20 to 200, p = 3, Δp = 1). Bounds: 4 and 3 (μ), 2 and 1.5 (ε).
+#: is offset (μ below μ* by 2.2-3.8, ε above ε* by 0.9-1.6 at N = 32-128, but only 0.3 and 0.25 at
+#: N = 256: finite-N minima, not yet understood) and the sd over instances is ≤ 2.9 (μ) and ≤ 1.4 (ε)
+#: (N = 32, 64, 128, 256 with 12, 10, 8, 4 instances x 2 starts, 1/Δ2 = 2.5 and 3 (N = 256: 2.5 only),
+#: t = 20 to 200, p = 3, Δp = 1). Bounds: 4 and 3 (μ), 2 and 1.5 (ε).
 GF_MULTIPLIER_BIAS = 4.0
 GF_MULTIPLIER_SPREAD = 3.0
 GF_ENERGY_BIAS = 2.0
