@@ -252,8 +252,9 @@ def cmd_gf_threshold(args) -> int:
         # escape times: predictions of the linear runs, and the divergence implied by the fit
         dense = np.linspace(fit.threshold + 0.02 * (group["inv_delta2"].max() - fit.threshold),
                             group["inv_delta2"].max(), 60)
-        coefficients = np.polyfit(group["inv_delta2"], np.sqrt(group["inv_delta2"] * group["rate_inf"]),
-                                  2 if len(group) >= 4 else 1, w=1 / np.maximum(group["rate_inf_err"], 1e-12))
+        usable = group[group["rate_inf"] > 0]
+        coefficients = np.polyfit(usable["inv_delta2"], np.sqrt(usable["inv_delta2"] * usable["rate_inf"]),
+                                  2 if len(usable) >= 4 else 1, w=1 / np.maximum(usable["rate_inf_err"], 1e-12))
         fitted_rate = np.polyval(coefficients, dense) ** 2 / dense
         for m0 in args.escape_m0:
             for _, row in group.iterrows():
