@@ -15,7 +15,7 @@ Each timing is the median of ``--repeats`` runs in fresh processes (peak memory 
 maximum resident set). Threads are pinned to 1 (pass --threads to change). Prints a table, or
 JSON with ``--json``.
 
-    python benchmarks/bench_dynamics.py [--resolution 1] [--baseline-t 100 150 200] [--json]
+    python benchmarks/bench_dynamics.py [--resolution 1] [--baseline-t 50 100 200] [--json]
 """
 
 from __future__ import annotations
@@ -145,8 +145,8 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--t-max", type=float, default=1000.0, help="horizon of the doubling solver (default 1000)")
     parser.add_argument("--resolution", type=float, default=1.0, help="doubling resolution level (default 1)")
-    parser.add_argument("--baseline-t", type=float, nargs="+", default=[100.0, 150.0, 250.0],
-                        help="horizons of the baseline runs (h = 0.1); the last one is compared (default 100 150 250)")
+    parser.add_argument("--baseline-t", type=float, nargs="+", default=[50.0, 100.0, 200.0],
+                        help="horizons of the baseline runs (h = 0.1); the last one is compared (default 50 100 200)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement, median reported (default 3)")
     parser.add_argument("--threads", type=int, default=1, help="BLAS/numba threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print JSON")

@@ -23,6 +23,8 @@ rates = "results/tables/growth_rates.csv"
 escape = "results/tables/escape_times.csv"
 threshold = "results/tables/gf_threshold_numerical.csv"
 figure_stem = "results/figures/escape_time"
+main_p = 3  # the (p, Δp) of the first two panels
+main_delta_p = 1.0
 
 # %%
 import matplotlib.pyplot as plt
@@ -36,7 +38,8 @@ set_style()
 rate_table = pd.read_csv(rates)
 escape_table = pd.read_csv(escape)
 thresholds = pd.read_csv(threshold)
-main = thresholds.iloc[0]
+chosen = thresholds[(thresholds["p"] == main_p) & np.isclose(thresholds["delta_p"], main_delta_p)]
+main = (chosen if len(chosen) else thresholds).iloc[0]
 p, delta_p = int(main["p"]), main["delta_p"]
 thresholds
 
@@ -88,6 +91,9 @@ for p_value, group in thresholds.groupby("p"):
 ax.axhline(0, color="k", lw=0.8)
 ax.axhspan(-1, 1, color="gray", alpha=0.15, label="±1 %")
 ax.set_xscale("log")
+ax.set_xticks(sorted(thresholds["delta_p"].unique()))
+ax.xaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
+ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel(r"$\Delta_p$")
 ax.set_ylabel("numerical − closed form (% of closed form)")
 ax.set_title("numerical GF threshold vs theory.md §D.6")

@@ -159,7 +159,8 @@ rule fig_escape_time:
         notebook_shell(
             "{input.source}",
             {"rates": "{input.rates}", "escape": "{input.escape}", "threshold": "{input.threshold}",
-             "figure_stem": "results/figures/escape_time"},
+             "figure_stem": "results/figures/escape_time", "main_p": DYNAMICS["p"],
+             "main_delta_p": fmt(DYNAMICS["delta_p"])},
         )
 
 
