@@ -36,6 +36,7 @@ include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/finite_size.smk"
+include: "workflow/rules/dynamics.smk"
 # Keep last: it audits the outputs every stage above registered (ALL_TARGETS, CHECK_TABLES).
 include: "workflow/rules/audit.smk"
 
