@@ -17,11 +17,14 @@
 # landscape (Kac-Rice, theory.md §D.7; dashed purple: no spurious minima at m ≥ 0 above it), gradient flow
 # (closed form of [BBM], §D.6; dotted blue: GF reaches the signal above it), ML-AMP (§E.2; solid cyan).
 # Background: Bayes-optimal regions (§E.3): impossible (red), hard (orange), easy (green).
+# Points: the numerical GF threshold measured from the large-N (CHSCK) dynamics with its 95 % interval
+# (rule `gf_threshold`, `bigbadminima.fits`), to be compared with the closed-form dotted line.
 # Data: `bigbadminima phase-diagram-tables` (rule `phase_diagram_tables`). This notebook only plots.
 
 # %% tags=["parameters"]
 thresholds = "results/tables/thresholds.csv"
 regions = "results/tables/bayes_regions.csv"
+numerical = "results/tables/gf_threshold_numerical.csv"
 figure_stem = "results/figures/phase_diagram"
 
 # %%
@@ -36,6 +39,7 @@ from bigbadminima.plotting import save_figure, set_style
 set_style()
 lines = pd.read_csv(thresholds)
 background = pd.read_csv(regions)
+measured = pd.read_csv(numerical)
 orders = sorted(lines["p"].unique())
 print(f"thresholds: p={orders}, {lines['delta_p'].nunique()} values of Δp in "
       f"[{lines['delta_p'].min():g}, {lines['delta_p'].max():g}]; region grid {len(background)} points")
@@ -58,6 +62,11 @@ for ax, p in zip(axes[0], orders):
     for name, style in LINE_STYLES.items():
         subset = lines[(lines["p"] == p) & (lines["threshold"] == name)].sort_values("delta_p")
         ax.plot(subset["delta_p"], subset["inv_delta2"], **{"lw": 1.8, **style})
+    points = measured[measured["p"] == p]
+    ax.errorbar(points["delta_p"], points["inv_delta2_gf"],
+                yerr=[points["inv_delta2_gf"] - points["ci_low"], points["ci_high"] - points["inv_delta2_gf"]],
+                fmt="o", ms=4, color="navy", capsize=2, lw=1, zorder=5,
+                label=r"$1/\Delta_2^{\rm GF}$, large-N dynamics (95 % CI)")
     ax.set_xscale("log")
     ax.set_xlim(background["delta_p"].min(), background["delta_p"].max())
     ax.set_ylim(0, background["inv_delta2"].max())

@@ -161,6 +161,8 @@ rule fig_phase_diagram:
     input:
         thresholds=rules.phase_diagram_tables.output.thresholds,
         regions=rules.phase_diagram_tables.output.regions,
+        # numerical GF threshold points from the large-N dynamics stage (rule gf_threshold, dynamics.smk)
+        numerical="results/tables/gf_threshold_numerical.csv",
         source="workflow/notebooks/fig_phase_diagram.py",
     output:
         executed="results/notebooks/fig_phase_diagram.ipynb",
@@ -181,7 +183,7 @@ rule fig_phase_diagram:
         notebook_shell(
             "{input.source}",
             {"thresholds": "{input.thresholds}", "regions": "{input.regions}",
-             "figure_stem": "results/figures/phase_diagram"},
+             "numerical": "{input.numerical}", "figure_stem": "results/figures/phase_diagram"},
         )
 
 
