@@ -28,8 +28,10 @@ $(STAMP): pyproject.toml
 		echo "note: graphviz 'dot' not found; make report needs it (apt-get install graphviz)"
 	touch $(STAMP)
 
+# The whole rebuild: every figure, the reproduction table and manifest, then the HTML report and DAG.
 reproduce: setup
 	$(SNAKEMAKE)
+	$(MAKE) report
 
 ci-pipeline: setup
 	$(SNAKEMAKE) --configfile workflow/config/ci.yaml
