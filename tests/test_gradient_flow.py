@@ -1,6 +1,5 @@
 """Finite-N gradient flow (theory.md §B): constraint, convergence in the step, end state, failure modes."""
 
-import math
 
 import numpy as np
 import pytest

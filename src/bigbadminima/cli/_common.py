@@ -16,6 +16,7 @@ from ..params import ParameterError
 
 __all__ = [
     "CliError",
+    "add_threads_argument",
     "atomic_output",
     "finite_float",
     "int_at_least",
@@ -68,6 +69,16 @@ def int_at_least(minimum: int):
 
     parse.__name__ = f"integer >= {minimum}"
     return parse
+
+
+def add_threads_argument(parser, pinned: bool = True) -> None:
+    """``--threads`` (default 1), taken by every subcommand so that every rule passes its ``threads:``.
+
+    ``pinned``: the command does heavy work and calls :func:`pin_threads`; otherwise the option is
+    accepted and unused.
+    """
+    help_text = "BLAS/numba threads (default 1)" if pinned else "unused; accepted so every rule passes its threads"
+    parser.add_argument("--threads", type=int_at_least(1), default=1, help=help_text)
 
 
 def pin_threads(threads: int) -> None:

@@ -11,7 +11,7 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import CliError, atomic_output, int_at_least, print_json, wrap_parameter_errors
+from ._common import CliError, add_threads_argument, atomic_output, print_json, wrap_parameter_errors
 
 _CSV_FLOAT = "%.12g"
 
@@ -36,10 +36,6 @@ LANDSCAPE_TABLES = {
 }
 
 
-def _add_threads(parser) -> None:
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "check-simulation",
@@ -51,7 +47,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--table", required=True, help="aggregated trajectories (results/tables/simulation.csv)")
     parser.add_argument("--out", required=True, help="checks table to write (results/checks/simulation.csv)")
-    _add_threads(parser)
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_check_simulation)
 
     parser = subparsers.add_parser(
@@ -66,7 +62,7 @@ def register(subparsers) -> None:
     for option, (what, name, _) in LANDSCAPE_TABLES.items():
         parser.add_argument(f"--{option}", required=True, help=f"{what} (results/tables/{name})")
     parser.add_argument("--out", required=True, help="checks table to write (results/checks/landscape.csv)")
-    _add_threads(parser)
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_check_landscape)
 
     parser = subparsers.add_parser(
@@ -79,7 +75,7 @@ def register(subparsers) -> None:
     parser.add_argument("checks", nargs="+", help="checks tables, one per stage (the stage is the file stem)")
     parser.add_argument("--out", required=True, help="reproduction table to write (.csv)")
     parser.add_argument("--markdown", required=True, help="readable version to write (.md)")
-    _add_threads(parser)
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_reproduction)
 
     parser = subparsers.add_parser(
@@ -90,7 +86,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--table", required=True, help="reproduction table (results/reproduction.csv)")
     parser.add_argument("--out", required=True, help="verdict file to write when every row passed")
-    _add_threads(parser)
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_reproduction_verdict)
 
     parser = subparsers.add_parser(
@@ -106,7 +102,7 @@ def register(subparsers) -> None:
     parser.add_argument("--exclude", action="append", default=[], metavar="FILE",
                         help="file not to hash (e.g. this job's own log); repeatable")
     parser.add_argument("--out", required=True, help="manifest to write (.json)")
-    _add_threads(parser)
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_manifest)
 
     parser = subparsers.add_parser(

@@ -16,6 +16,7 @@ import time
 
 from ._common import (
     CliError,
+    add_threads_argument,
     atomic_output,
     finite_float,
     int_at_least,
@@ -55,7 +56,7 @@ def register(subparsers) -> None:
     parser.add_argument("--linear", action="store_true", help="m0 -> 0+ limit: write log_m_ratio = log(m/m0)")
     parser.add_argument("--no-error-estimate", action="store_true", help="skip the half-resolution run")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS/numba threads (default 1)")
+    add_threads_argument(parser)
     parser.set_defaults(func=cmd_dynamics)
 
     parser = subparsers.add_parser(
@@ -66,7 +67,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("inputs", nargs="+", help="tables written by `bigbadminima dynamics`")
     parser.add_argument("--out", required=True, help="table to write (.csv)")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_dynamics_table)
 
     parser = subparsers.add_parser(
@@ -88,7 +89,7 @@ def register(subparsers) -> None:
     parser.add_argument("--rates-table", required=True, help="growth rates per run and time (.csv)")
     parser.add_argument("--escape-table", required=True, help="escape times and fitted divergences (.csv)")
     parser.add_argument("--checks", required=True, help="checks table of the stage (.csv, reproduction.py)")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_gf_threshold)
 
 

@@ -13,6 +13,7 @@ import time
 
 from ._common import (
     CliError,
+    add_threads_argument,
     atomic_output,
     int_at_least,
     pin_threads,
@@ -53,7 +54,7 @@ def register(subparsers) -> None:
     parser.add_argument("--success-overlap", type=positive_float, default=0.5,
                         help="overlap m that counts as an escape to the signal (default 0.5)")
     parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="packed", help="tensor storage")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS/numba threads (default 1)")
+    add_threads_argument(parser)
     parser.add_argument("--out", required=True, help="run table to write (.csv)")
     parser.set_defaults(func=cmd_run)
 
@@ -71,7 +72,7 @@ def register(subparsers) -> None:
     parser.add_argument("--success-out", required=True, help="success probability per (N, 1/Δ2) (.csv)")
     parser.add_argument("--escape-out", required=True, help="escape-time statistics per N (.csv)")
     parser.add_argument("--fit-out", required=True, help="escape time vs ln N fit (.csv)")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_summary)
 
 

@@ -27,6 +27,7 @@ from .. import landscape as L
 from ..params import ModelParams, ParameterError
 from ._common import (
     CliError,
+    add_threads_argument,
     atomic_output,
     finite_float,
     int_at_least,
@@ -71,7 +72,7 @@ def _positive_list(parser, name: str, help_text: str, required: bool = True) -> 
 
 
 def _threads(parser) -> None:
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS/numba threads (default 1)")
+    add_threads_argument(parser)
 
 
 def register(subparsers) -> None:

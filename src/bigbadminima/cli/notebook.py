@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ._common import CliError, atomic_output, int_at_least, pin_threads
+from ._common import CliError, add_threads_argument, atomic_output, pin_threads
 
 
 def _parameter(text: str) -> tuple[str, object]:
@@ -32,7 +32,7 @@ def register(subparsers) -> None:
     parser.add_argument("--html", required=True, help="HTML export to write (.html)")
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="papermill parameter (value parsed as YAML); repeatable")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS threads (default 1)")
+    add_threads_argument(parser)
     parser.set_defaults(func=cmd_notebook)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ._common import (
     CliError,
+    add_threads_argument,
     atomic_output,
     finite_float,
     int_at_least,
@@ -42,7 +43,7 @@ def register(subparsers) -> None:
     )
     _add_model_arguments(parser)
     parser.add_argument("--out", required=True, help="record file to write (.json)")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS/numba threads (default 1)")
+    add_threads_argument(parser)
     parser.set_defaults(func=cmd_instance)
 
     parser = subparsers.add_parser(
@@ -62,7 +63,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="dense", help="tensor storage")
     parser.add_argument("--out", required=True, help="trajectory table to write (.csv)")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="BLAS/numba threads (default 1)")
+    add_threads_argument(parser)
     parser.set_defaults(func=cmd_simulate)
 
     parser = subparsers.add_parser(
@@ -72,7 +73,7 @@ def register(subparsers) -> None:
     )
     parser.add_argument("inputs", nargs="+", help="trajectory tables written by `bigbadminima simulate`")
     parser.add_argument("--out", required=True, help="aggregated table (.csv)")
-    parser.add_argument("--threads", type=int_at_least(1), default=1, help="unused; accepted for uniform rules")
+    add_threads_argument(parser, pinned=False)
     parser.set_defaults(func=cmd_aggregate)
 
 
