@@ -16,6 +16,7 @@ from ..params import ParameterError
 
 __all__ = [
     "CliError",
+    "add_model_arguments",
     "add_threads_argument",
     "atomic_output",
     "finite_float",
@@ -69,6 +70,14 @@ def int_at_least(minimum: int):
 
     parse.__name__ = f"integer >= {minimum}"
     return parse
+
+
+def add_model_arguments(parser, inv_delta2: bool = True) -> None:
+    """``--p``, ``--delta-p`` and (unless ``inv_delta2=False``) ``--inv-delta2``: the model's parameters."""
+    parser.add_argument("--p", type=int_at_least(3), required=True, help="tensor order p (>= 3)")
+    parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise variance Δp (> 0)")
+    if inv_delta2:
+        parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
 
 
 def add_threads_argument(parser, pinned: bool = True) -> None:

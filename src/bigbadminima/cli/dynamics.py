@@ -16,10 +16,10 @@ import time
 
 from ._common import (
     CliError,
+    add_model_arguments,
     add_threads_argument,
     atomic_output,
     finite_float,
-    int_at_least,
     pin_threads,
     positive_float,
     print_json,
@@ -38,9 +38,7 @@ def register(subparsers) -> None:
         "and the Richardson error estimate m_error (run repeated at half the resolution). "
         "--linear solves the m0 -> 0+ limit and adds log_m_ratio = log(m/m0).",
     )
-    parser.add_argument("--p", type=int_at_least(3), required=True, help="tensor order p (>= 3)")
-    parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise Δp (> 0; inf = no tensor)")
-    parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
+    add_model_arguments(parser)
     parser.add_argument("--m0", type=positive_float, default=1e-10, help="initial overlap in (0, 1) (default 1e-10)")
     parser.add_argument("--t-max", type=positive_float, required=True, help="final time")
     parser.add_argument("--out", required=True, help="table to write (.csv)")

@@ -13,6 +13,7 @@ import time
 
 from ._common import (
     CliError,
+    add_model_arguments,
     add_threads_argument,
     atomic_output,
     int_at_least,
@@ -39,10 +40,8 @@ def register(subparsers) -> None:
         "on the same disorder. A run stops once m reaches --success-overlap (its escape time, interpolated) "
         "or at --horizon. One CSV row per run.",
     )
-    parser.add_argument("--p", type=int_at_least(3), required=True, help="tensor order p (>= 3)")
+    add_model_arguments(parser)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
-    parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
-    parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise variance Δp (> 0)")
     parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, help="instance seeds")
     parser.add_argument("--replicas", type=int_at_least(1), required=True, help="random starts per instance")
     parser.add_argument("--horizon", type=positive_float, required=True, help="largest time t_h of a run")

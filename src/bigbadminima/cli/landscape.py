@@ -27,6 +27,7 @@ from .. import landscape as L
 from ..params import ModelParams, ParameterError
 from ._common import (
     CliError,
+    add_model_arguments,
     add_threads_argument,
     atomic_output,
     finite_float,
@@ -60,13 +61,6 @@ def _write_table(frame, path) -> None:
         frame.to_csv(stream, index=False)
 
 
-def _model_arguments(parser, inv_delta2: bool = True) -> None:
-    parser.add_argument("--p", type=int_at_least(3), required=True, help="tensor order p (>= 3)")
-    parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise variance Δp (> 0)")
-    if inv_delta2:
-        parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
-
-
 def _positive_list(parser, name: str, help_text: str, required: bool = True) -> None:
     parser.add_argument(name, type=positive_float, nargs="+", required=required, help=help_text)
 
@@ -82,7 +76,7 @@ def register(subparsers) -> None:
         "the BBP instability of the threshold states (gradient flow), and the disappearance of the last "
         "spurious minima at m >= 0 (Kac-Rice).",
     )
-    _model_arguments(parser, inv_delta2=False)
+    add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--json", action="store_true", help='print {"ml_amp", "gf", "triv"} as JSON')
     parser.set_defaults(func=cmd_thresholds)
 
@@ -91,7 +85,7 @@ def register(subparsers) -> None:
         description="Overlap, Lagrange multiplier and energy per site of the minimum correlated with the "
         "signal (theory.md §D.5): where the Kac-Rice complexity touches zero.",
     )
-    _model_arguments(parser)
+    add_model_arguments(parser)
     parser.add_argument("--json", action="store_true", help='print {"m", "mu", "energy"} as JSON')
     parser.set_defaults(func=cmd_minimum)
 
@@ -100,7 +94,7 @@ def register(subparsers) -> None:
         description="Threshold states (theory.md §D.4): μ_th = 2σ, energy ε_A of the most numerous marginal "
         "states, their complexity Σ_th, and the isolated Hessian eigenvalue (null when 1/Δ2 <= σ: no outlier).",
     )
-    _model_arguments(parser)
+    add_model_arguments(parser)
     parser.add_argument("--json", action="store_true", help='print {"mu", "energy", "complexity", "outlier"}')
     parser.set_defaults(func=cmd_threshold_states)
 
@@ -126,7 +120,7 @@ def register(subparsers) -> None:
         description="Kac-Rice complexity vs overlap m (theory.md §D.3) for several 1/Δ2: of minima (with "
         "the isolated-eigenvalue condition) and of all stationary points.",
     )
-    _model_arguments(parser, inv_delta2=False)
+    add_model_arguments(parser, inv_delta2=False)
     _positive_list(parser, "--inv-delta2", "values of 1/Δ2")
     parser.add_argument("--add-triv", action="store_true", help="also tabulate 1/Δ2 = 1/Δ2^triv itself")
     parser.add_argument("--overlap-points", type=int_at_least(3), default=401, help="m grid on (-1, 1)")
@@ -139,7 +133,7 @@ def register(subparsers) -> None:
         description="Energy-resolved Kac-Rice complexity on an (m, ε) grid (theory.md §D.2), and the reference "
         "states (threshold states ε_A, ε_B at m = 0; the good minimum) in a second table.",
     )
-    _model_arguments(parser, inv_delta2=False)
+    add_model_arguments(parser, inv_delta2=False)
     _positive_list(parser, "--inv-delta2", "values of 1/Δ2 (one map each)")
     parser.add_argument("--overlap-points", type=int_at_least(3), default=201, help="m grid on (-1, 1)")
     parser.add_argument("--energy-min", type=finite_float, required=True, help="lowest energy per site")
@@ -158,7 +152,7 @@ def register(subparsers) -> None:
         description="Hessian of the threshold states (m = 0, μ = 2σ; theory.md §D.1, §D.4, §D.6) on a grid "
         "of 1/Δ2: bulk edges μ ± 2σ and the BBP outlier (empty below 1/Δ2 = σ).",
     )
-    _model_arguments(parser, inv_delta2=False)
+    add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--inv-delta2-min", type=positive_float, required=True, help="smallest 1/Δ2")
     parser.add_argument("--inv-delta2-max", type=positive_float, required=True, help="largest 1/Δ2")
     parser.add_argument("--points", type=int_at_least(2), default=200, help="grid points")
@@ -175,7 +169,7 @@ def register(subparsers) -> None:
         "m(0) > 0. Writes every eigenvalue (with the semicircle density at the state's μ) and one row per "
         "state with the theory's bulk edges and BBP outlier at the state's measured (m, μ) (theory.md §D.1).",
     )
-    _model_arguments(parser, inv_delta2=False)
+    add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     _positive_list(parser, "--inv-delta2", "values of 1/Δ2")
     parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, help="instance seeds")
@@ -195,7 +189,7 @@ def register(subparsers) -> None:
         "evolution from the same m0 (§E.2); a second table gives, on a fine 1/Δ2 grid, the state-evolution "
         "fixed point from m0, the good minimum m* and the thresholds.",
     )
-    _model_arguments(parser, inv_delta2=False)
+    add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     _positive_list(parser, "--inv-delta2", "values of 1/Δ2 for the finite-N runs")
     parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, help="instance seeds")

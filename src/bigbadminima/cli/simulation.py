@@ -9,6 +9,7 @@ from pathlib import Path
 
 from ._common import (
     CliError,
+    add_model_arguments,
     add_threads_argument,
     atomic_output,
     finite_float,
@@ -25,14 +26,6 @@ TRAJECTORY_COLUMNS = [
 TENSOR_LAYOUTS = ("dense", "packed", "packed32")
 
 
-def _add_model_arguments(parser) -> None:
-    parser.add_argument("--p", type=int_at_least(3), required=True, help="tensor order p (>= 3)")
-    parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
-    parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
-    parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise variance Δp (> 0)")
-    parser.add_argument("--seed", type=int_at_least(0), required=True, help="instance seed (SeedSequence entropy)")
-
-
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "instance",
@@ -41,7 +34,9 @@ def register(subparsers) -> None:
         "SHA-256 digests of the noise (theory.md §A). The tensor itself is not written: it is regenerated "
         "and checked against the digests wherever it is used.",
     )
-    _add_model_arguments(parser)
+    add_model_arguments(parser)
+    parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
+    parser.add_argument("--seed", type=int_at_least(0), required=True, help="instance seed (SeedSequence entropy)")
     parser.add_argument("--out", required=True, help="record file to write (.json)")
     add_threads_argument(parser)
     parser.set_defaults(func=cmd_instance)
