@@ -25,6 +25,7 @@ __all__ = [
     "positive_float",
     "print_json",
     "report_error",
+    "write_table",
 ]
 
 
@@ -136,6 +137,12 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def write_table(frame, path, float_format: str | None = "%.12g") -> None:
+    """Write a tidy table as CSV through :func:`atomic_output` (no index; ``float_format`` as pandas)."""
+    with atomic_output(path) as stream:
+        frame.to_csv(stream, index=False, float_format=float_format)
 
 
 def print_json(payload: dict) -> None:

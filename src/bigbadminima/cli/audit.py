@@ -11,9 +11,14 @@ import json
 import sys
 from pathlib import Path
 
-from ._common import CliError, add_threads_argument, atomic_output, print_json, wrap_parameter_errors
-
-_CSV_FLOAT = "%.12g"
+from ._common import (
+    CliError,
+    add_threads_argument,
+    atomic_output,
+    print_json,
+    wrap_parameter_errors,
+    write_table,
+)
 
 #: Tables read by ``check-landscape``: option -> (what it is, where the pipeline writes it, columns it needs).
 LANDSCAPE_TABLES = {
@@ -140,8 +145,7 @@ def cmd_check_simulation(args) -> int:
     if missing:
         raise CliError(f"trajectory table {args.table} lacks the columns {missing}")
     checks = simulation_checks(table)
-    with atomic_output(args.out) as stream:
-        checks.to_csv(stream, index=False, float_format=_CSV_FLOAT)
+    write_table(checks, args.out)
     print(f"{len(checks)} checks of the simulation stage -> {args.out}", file=sys.stderr)
     return 0
 
@@ -159,8 +163,7 @@ def cmd_check_landscape(args) -> int:
             raise CliError(f"{what} {path} lacks the columns {missing}")
         tables[option.replace("-", "_")] = table
     checks = landscape_checks(**tables)
-    with atomic_output(args.out) as stream:
-        checks.to_csv(stream, index=False, float_format=_CSV_FLOAT)
+    write_table(checks, args.out)
     print(f"{len(checks)} checks of the landscape stage -> {args.out}", file=sys.stderr)
     return 0
 
@@ -176,8 +179,7 @@ def cmd_reproduction(args) -> int:
             raise CliError(f"two checks tables for the stage {stage!r}: stage names (file stems) must be unique")
         stages[stage] = _read_csv(name, "checks table")
     table = reproduction_table(stages)
-    with atomic_output(args.out) as stream:
-        table.to_csv(stream, index=False, float_format=_CSV_FLOAT)
+    write_table(table, args.out)
     with atomic_output(args.markdown) as stream:
         stream.write(markdown_report(table))
     failed = table[~table["passed"]]

@@ -18,12 +18,12 @@ from ._common import (
     CliError,
     add_model_arguments,
     add_threads_argument,
-    atomic_output,
     finite_float,
     pin_threads,
     positive_float,
     print_json,
     wrap_parameter_errors,
+    write_table,
 )
 
 RUN_COLUMNS = ["t", "m", "mu", "energy", "m_error"]
@@ -119,8 +119,7 @@ def cmd_dynamics(args) -> int:
         args.method, result.resolution["level"] if args.method == "doubling" else args.step, args.linear,
     ]):
         frame[name] = value
-    with atomic_output(args.out) as stream:
-        frame.to_csv(stream, index=False, float_format="%.10g")
+    write_table(frame, args.out, float_format="%.10g")
     summary = {
         "parameters": params.describe(), "m0": args.m0, "linear": args.linear, "points": int(frame.shape[0]),
         "t_end": float(result.t[-1]), "mu_end": float(result.mu[-1]), "energy_end": float(result.energy[-1]),
@@ -178,8 +177,7 @@ def cmd_dynamics_table(args) -> int:
             frame["m_star"] = frame["mu_star"] = frame["energy_star"] = np.nan
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True).sort_values(["p", "delta_p", "inv_delta2", "m0", "t"], kind="stable")
-    with atomic_output(args.out) as stream:
-        table.to_csv(stream, index=False, float_format="%.10g")
+    write_table(table, args.out, float_format="%.10g")
     print(f"{len(frames)} runs, {len(table)} rows -> {args.out}", file=sys.stderr)
     return 0
 
@@ -288,6 +286,5 @@ def cmd_gf_threshold(args) -> int:
         (args.checks, pd.DataFrame(checks)),
     ]
     for path, table in outputs:
-        with atomic_output(path) as stream:
-            table.to_csv(stream, index=False, float_format="%.10g")
+        write_table(table, path, float_format="%.10g")
     return 0

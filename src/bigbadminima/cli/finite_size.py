@@ -15,11 +15,11 @@ from ._common import (
     CliError,
     add_model_arguments,
     add_threads_argument,
-    atomic_output,
     int_at_least,
     pin_threads,
     positive_float,
     wrap_parameter_errors,
+    write_table,
 )
 
 RUN_COLUMNS = [
@@ -75,11 +75,6 @@ def register(subparsers) -> None:
     parser.set_defaults(func=cmd_summary)
 
 
-def _write(frame, path) -> None:
-    with atomic_output(path) as stream:
-        frame.to_csv(stream, index=False, float_format="%.12g")
-
-
 @wrap_parameter_errors
 def cmd_run(args) -> int:
     pin_threads(args.threads)
@@ -123,7 +118,7 @@ def cmd_run(args) -> int:
                 "tensor_noise_sha256": instance.digests["tensor_noise_sha256"],
             }, columns=RUN_COLUMNS))
     table = pd.concat(frames, ignore_index=True)
-    _write(table, args.out)
+    write_table(table, args.out)
     print(
         f"{len(table)} runs, p={args.p}, N={args.n}, 1/Δ2={args.inv_delta2:g}, Δp={args.delta_p:g}: "
         f"{int(table['success'].sum())} escaped before t = {args.horizon:g}; {time.perf_counter() - started:.1f} s "
@@ -181,10 +176,10 @@ def cmd_summary(args) -> int:
     fit = pd.DataFrame([{"inv_delta2": args.escape_inv_delta2,
                          **fit_log_growth(escaped["n"].to_numpy(), escaped["escape_time"].to_numpy())}])
 
-    _write(runs, args.runs_out)
-    _write(success, args.success_out)
-    _write(escape, args.escape_out)
-    _write(fit, args.fit_out)
+    write_table(runs, args.runs_out)
+    write_table(success, args.success_out)
+    write_table(escape, args.escape_out)
+    write_table(fit, args.fit_out)
     print(f"{len(runs)} runs in {len(success)} (N, 1/Δ2) points; escape at 1/Δ2 = {args.escape_inv_delta2:g}: "
           f"t ≈ {fit['intercept'][0]:.2f} + {fit['slope_per_log_n'][0]:.2f} ln N", file=sys.stderr)
     return 0

@@ -29,13 +29,13 @@ from ._common import (
     CliError,
     add_model_arguments,
     add_threads_argument,
-    atomic_output,
     finite_float,
     int_at_least,
     pin_threads,
     positive_float,
     print_json,
     wrap_parameter_errors,
+    write_table,
 )
 
 TENSOR_LAYOUTS = ("dense", "packed", "packed32")
@@ -54,11 +54,6 @@ def _report(payload: dict, as_json: bool) -> None:
     else:
         for key, value in payload.items():
             print(f"{key} = {'none' if value is None else f'{value:.10g}'}")
-
-
-def _write_table(frame, path) -> None:
-    with atomic_output(path) as stream:
-        frame.to_csv(stream, index=False)
 
 
 def _positive_list(parser, name: str, help_text: str, required: bool = True) -> None:
@@ -260,8 +255,8 @@ def cmd_phase_diagram_tables(args) -> int:
         phase = bayes_optimal_phase(ModelParams.from_inv_delta2(p, x, dp))
         regions.append((p, dp, x, phase.region, phase.m_amp, phase.m_bayes))
     regions = pd.DataFrame(regions, columns=["p", "delta_p", "inv_delta2", "region", "m_amp", "m_bayes"])
-    _write_table(thresholds, args.thresholds_out)
-    _write_table(regions, args.regions_out)
+    write_table(thresholds, args.thresholds_out, float_format=None)
+    write_table(regions, args.regions_out, float_format=None)
     return 0
 
 
@@ -283,7 +278,7 @@ def cmd_complexity_table(args) -> int:
                 "m": overlaps, "complexity": complexity, "mu": mu,
                 "is_triv": inv_delta2 == triv, "triv": triv,
             }))
-    _write_table(pd.concat(frames, ignore_index=True), args.out)
+    write_table(pd.concat(frames, ignore_index=True), args.out, float_format=None)
     return 0
 
 
@@ -333,10 +328,10 @@ def cmd_landscape_map_table(args) -> int:
         except ParameterError:  # no correlated minimum at this 1/Δ2: nothing to mark
             pass
         points += [(args.p, args.delta_p, inv_delta2, name, m, energy) for name, m, energy in reference]
-    _write_table(pd.concat(maps, ignore_index=True), args.out)
-    _write_table(pd.concat(zooms, ignore_index=True), args.zoom_out)
-    _write_table(pd.DataFrame(points, columns=["p", "delta_p", "inv_delta2", "state", "m", "energy"]),
-                 args.points_out)
+    write_table(pd.concat(maps, ignore_index=True), args.out, float_format=None)
+    write_table(pd.concat(zooms, ignore_index=True), args.zoom_out, float_format=None)
+    write_table(pd.DataFrame(points, columns=["p", "delta_p", "inv_delta2", "state", "m", "energy"]),
+                args.points_out, float_format=None)
     return 0
 
 
@@ -354,7 +349,7 @@ def cmd_threshold_spectrum_table(args) -> int:
     table = pd.DataFrame(rows, columns=["p", "delta_p", "inv_delta2", "mu", "lower_edge", "upper_edge",
                                         "outlier", "complexity"])
     table["gf_threshold"] = L.gf_threshold(args.p, args.delta_p)
-    _write_table(table, args.out)
+    write_table(table, args.out, float_format=None)
     return 0
 
 
@@ -411,8 +406,8 @@ def cmd_hessian_spectra(args) -> int:
                 "semicircle_density": L.semicircle_density(params, mu, eigenvalues),
             }))
         del instance, flow
-    _write_table(pd.concat(spectra, ignore_index=True), args.spectra_out)
-    _write_table(pd.DataFrame(states), args.states_out)
+    write_table(pd.concat(spectra, ignore_index=True), args.spectra_out, float_format=None)
+    write_table(pd.DataFrame(states), args.states_out, float_format=None)
     return 0
 
 
@@ -464,7 +459,7 @@ def cmd_amp_runs(args) -> int:
                        ml_amp, gf))
     theory = pd.DataFrame(theory, columns=["p", "delta_p", "inv_delta2", "m0", "state_evolution_fixed_point",
                                            "good_minimum", "ml_amp_threshold", "gf_threshold"])
-    _write_table(runs, args.out)
-    _write_table(theory, args.theory_out)
+    write_table(runs, args.out, float_format=None)
+    write_table(theory, args.theory_out, float_format=None)
     print(f"ML-AMP: {len(args.inv_delta2) * len(args.seeds)} runs at N = {args.n}", file=sys.stderr)
     return 0

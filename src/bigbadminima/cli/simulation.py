@@ -17,6 +17,7 @@ from ._common import (
     pin_threads,
     positive_float,
     wrap_parameter_errors,
+    write_table,
 )
 
 TRAJECTORY_COLUMNS = [
@@ -139,8 +140,7 @@ def cmd_simulate(args) -> int:
         },
         columns=TRAJECTORY_COLUMNS,
     )
-    with atomic_output(args.out) as stream:
-        table.to_csv(stream, index=False, float_format="%.12g")
+    write_table(table, args.out)
     final = ", ".join(f"{m:.4f}" for m in result.overlap[-1])
     print(
         f"done in {time.perf_counter() - started:.1f} s; final overlaps [{final}]; "
@@ -173,7 +173,6 @@ def cmd_aggregate(args) -> int:
     if table.duplicated(keys).any():
         raise CliError("the input tables overlap: some (p, Δp, N, 1/Δ2, seed, replica, time) rows appear twice")
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
-    with atomic_output(args.out) as stream:
-        table.to_csv(stream, index=False, float_format="%.12g")
+    write_table(table, args.out)
     print(f"aggregated {len(args.inputs)} tables, {len(table)} rows", file=sys.stderr)
     return 0
