@@ -36,13 +36,34 @@ hold. Adaptation:
   multiplier treated implicitly), solved by Anderson-accelerated fixed-point iteration and, when
   that stalls (large steps: the near-diagonal C equations are nearly degenerate at marginal
   states), by Jacobian-free Newton-GMRES;
+* band span: the band march integrates a nearly neutral equation in the lag (at marginal
+  states μ ≈ 2σ balances the convolution, theory.md §D.4), so its errors grow with the lag it
+  covers. Measured (p=3, Δp=1, 1/Δ2=1.8): with 16 band cells the march and the BDF2 columns
+  disagree by 3e-3 in χ at lag 2.6·10³ (h = 164) and the rows stop converging once Kb·h reaches
+  ~2.6e3-5e3 (t ≈ 2·10⁴ at resolution 1, 10⁴ at resolution 2). So the span is capped at
+  ``band_span`` = 40: past it each compression halves Kb (the kept bands then cover the new
+  band exactly), down to 4 cells; after that the span grows as 4h;
+* far cells: the centroid of R in each cell (its first moment over its mass) is carried
+  from row to row instead of the trapezoid value 1/2, so that the exact moments of the band
+  and of merged cells survive. The first cell [0, h] holds the initial layer of C(t, s) at
+  s = O(1) (C(t, 0) ≈ 0.02 but C(t, h) ≈ 0.17 at t = 2·10⁴): at each compression its centroid
+  is recalibrated so that the μ integrand keeps its finer-grid value. Without these two, the
+  re-evaluated last row of a window changed μ's integral by 7e-4 (h = 2.56) to 3.5e-3
+  (h = 164), μ dropped by ~6e-4 at each compression and 1-C(t, t-h) jumped 100-fold;
 * in m0 → 0⁺ runs the m quadrature and the m step are exact for m ∝ e^{κt}, since m grows
   exponentially for ever there and the late steps are not small against 1/λ.
 
 Accuracy, measured (tests/test_dynamics.py and the issue-4 report): second order in the
 resolution up to t ~ 10²-10³; later the order drops to ~1.3-1.5 (start-up transients of each
-doubling and the coarse cells next to t' = 0). Resolution 0.5 (window 128) is the coarsest
-usable one and fails beyond t ~ 5·10³; use >= 1 for reported results.
+doubling and the coarse cells next to t' = 0). Below the threshold (p=3, Δp=1, 1/Δ2 = 1.8 and
+1.5, m0 = 1e-10, and linear mode) resolution 1 reaches t = 10⁵ in 30-40 s and 170 MB on one
+core; resolution 2 with its error estimate (the resolution-1 run) in 171 s, 186 MB, with
+m(10⁵) = 2.77e-5, m_error 2.0e-6, μ 1.3e-4 below 2√f''(1) and still rising. Left over: each
+compression still starts a transient (μ drops by 6e-5-9e-5, then recovers within the window;
+the energy rises by up to 8e-5 at resolution 1, 5e-5 at resolution 2; windows' last rows of
+resolutions 1 and 2 agree to 5e-5 in μ). Resolution 0.5 (window 128) is the coarsest usable
+one: it develops a growing oscillation mid-window at h = 328 and stops at t ≈ 3.4·10⁴, so an
+error estimate at t = 10⁵ needs resolution >= 2.
 
 Error control (theory.md §C.3, "always show convergence in h"): every run is repeated at half
 the resolution (2h for the uniform scheme; window N/2, every sub-grid length doubled, for the
@@ -568,7 +589,10 @@ class _DoublingSolver:
     ANDERSON_ITERATIONS = 12
     MAX_NEWTON_STEPS = 8
 
-    def __init__(self, params, m0, window, band_cells, delta_min, eta, linear):
+    #: the band keeps at least this many cells when its span is capped (BDF2 χ columns start beyond it)
+    MIN_BAND_CELLS = 4
+
+    def __init__(self, params, m0, window, band_cells, delta_min, eta, linear, band_span=math.inf):
         if window % 2 or window < 8 * band_cells:
             raise ParameterError(f"window must be even and >= 8 band_cells, got {window}, {band_cells}")
         self.params = params
@@ -576,6 +600,7 @@ class _DoublingSolver:
         self.m0 = m0
         self.N = window
         self.Kb = band_cells
+        self.band_span = band_span
         self.delta_min = delta_min
         self.eta = eta
         size = window + 1
@@ -646,7 +671,11 @@ class _DoublingSolver:
     # --- compression ------------------------------------------------------------------------
     def compress(self) -> None:
         N, half, Kb = self.N, self.N // 2, self.Kb
+        # the band's lag span Kb·h stays at most band_span while it can: halving Kb keeps the
+        # kept bands covering exactly the new band (module docstring, "band span")
+        new_kb = Kb // 2 if (Kb * 2 * self.h > self.band_span and Kb // 2 >= self.MIN_BAND_CELLS) else Kb
         old_X = self.X.copy()
+        first_cell = self._first_cell_integrals(half)
         even = np.arange(0, N + 1, 2)
         old_h = self.h
         # bands of the rows that stay needed: old N, N-2, N-4 -> new half, half-1, half-2
@@ -660,11 +689,13 @@ class _DoublingSolver:
         for k in range(1, half + 1):
             xv[k, 1 : k + 1] = 0.5 * (self.Xv[2 * k, 1 : 2 * k : 2] + self.Xv[2 * k, 2 : 2 * k + 1 : 2])
         self.Xv = xv
+        self._calibrate_first_cell(first_cell, half)
         xh = np.zeros_like(self.Xh)
         for l in range(1, half + 1):
-            for q in range(1, min(Kb, l) + 1):
+            for q in range(1, min(new_kb, l) + 1):
                 xh[l, q] = 0.5 * (self._xh_old(2 * l - 1, 2 * q - 1, old_X) + self._xh_old(2 * l, 2 * q, old_X))
         self.Xh = xh
+        self.Kb = Kb = new_kb
         for name in ("m", "mu", "energy"):
             arr = getattr(self, name)
             new = np.zeros_like(arr)
@@ -683,6 +714,40 @@ class _DoublingSolver:
         self.c_to_band = _interpolation_matrix(np.arange(Kb + 4) * self.h, tau)
         self.bands = {k: self._resample(src, tau) for k, src in keep.items()}
         self._fine_response = None
+
+    def _first_cell_integrals(self, half: int) -> np.ndarray:
+        """Before compression: ∫_0^{2h} R(t_2k, s) κ(C(t_2k, s)) ds, κ = f' + f''C (the μ integrand), k >= 2.
+
+        Quadrature over the two cells that the compression merges into the new first cell.
+        """
+        out = np.full(half + 1, np.nan)
+        for k in range(2, half + 1):
+            i = 2 * k
+            x, g = self.X[i, :3], self._mu_integrand(self.C[i, :3])
+            moment = self.Xv[i, 1:3] - x[1:]
+            out[k] = np.sum((x[:-1] - x[1:] - moment) * g[:-1] + moment * g[1:])
+        return out
+
+    def _calibrate_first_cell(self, integrals: np.ndarray, half: int) -> None:
+        """Effective centroid of R in the merged first cell [0, h] (module docstring, "initial layer").
+
+        C(t, s) has a layer at s = O(1) (the fast start from the random initial condition), so
+        the μ integrand is far from linear on [0, h] once h >> 1 and the merged cell's exact
+        moments of R do not integrate it. The right-node weight is chosen so that the μ
+        integrand keeps the value it had on the finer grid; kept only if the centroid stays in
+        the cell. New rows transport it (:meth:`_near_rows`).
+        """
+        for k in range(2, half + 1):
+            g0, g1 = self._mu_integrand(self.C[k, :2])
+            mass = self.X[k, 0] - self.X[k, 1]
+            if abs((g1 - g0) * mass) < 1e-14:
+                continue
+            right = (integrals[k] - mass * g0) / (g1 - g0)
+            if 0.0 <= right / mass <= 1.0:
+                self.Xv[k, 1] = self.X[k, 1] + right
+
+    def _mu_integrand(self, c):
+        return self.params.df(c) + self.params.d2f(c) * c
 
     def _xh_old(self, l: int, q: int, old_X: np.ndarray) -> float:
         if q <= self.Kb:
@@ -734,7 +799,15 @@ class _DoublingSolver:
         x_row[:far] = x_far
         x_row[far:i] = psi[coarse[Kb:0:-1]]
         xv_row = np.zeros(i + 1)
-        xv_row[1 : i + 1] = 0.5 * (x_row[:-1] + x_row[1:])
+        # far cells: the centroid of R in the cell is transported from the previous row, where
+        # it was exact (band cell, merged cell) or transported itself: the trapezoid (centroid
+        # 1/2) would throw away the merged moments at every compression
+        cells_far = np.arange(1, far + 1)
+        mass_prev = self.X[i - 1, cells_far - 1] - self.X[i - 1, cells_far]
+        moment_prev = self.Xv[i - 1, cells_far] - self.X[i - 1, cells_far]
+        safe = np.abs(mass_prev) > 1e-300
+        centroid = np.clip(np.where(safe, moment_prev / np.where(safe, mass_prev, 1.0), 0.5), 0.0, 1.0)
+        xv_row[cells_far] = x_row[cells_far] + centroid * (x_row[cells_far - 1] - x_row[cells_far])
         cells = psi_integral[coarse[1:]] - psi_integral[coarse[:-1]]  # lag cells q = 1..Kb
         xv_row[i - Kb + 1 : i + 1] = cells[::-1] / h
         return x_row, xv_row
@@ -986,6 +1059,7 @@ def _doubling_settings(resolution: float) -> dict:
         "band_cells": max(4, int(round(16 * resolution))),
         "delta_min": 0.01 / resolution,
         "eta": 1.0 / (16 * resolution),
+        "band_span": 40.0,
     }
 
 
@@ -1016,6 +1090,7 @@ def _run_doubling(params, m0, t_max, resolution, linear):
         "max_row_evaluations": solver.max_iterations_used,
         "max_abs_c": solver.max_abs_c,
         "final_step": getattr(solver, "h", settings["delta_min"]),
+        "final_band_cells": solver.Kb,
         "two_time": solver.two_time_snapshot(),
     }
     return columns, info, failure
