@@ -24,6 +24,7 @@ __all__ = [
     "pin_threads",
     "positive_float",
     "print_json",
+    "read_table",
     "report_error",
     "write_table",
 ]
@@ -137,6 +138,25 @@ def atomic_output(path: str | os.PathLike, mode: str = "w") -> Iterator:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(temporary)
         raise
+
+
+def read_table(path, what: str, columns=()):
+    """The CSV table at ``path`` (a ``what``, e.g. "run table"), with at least the ``columns``.
+
+    A missing, unreadable or incomplete file is a CliError naming the file and the problem.
+    """
+    import pandas as pd
+
+    try:
+        frame = pd.read_csv(path)
+    except FileNotFoundError:
+        raise CliError(f"{what} {path} does not exist") from None
+    except (OSError, pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
+        raise CliError(f"{what} {path} is not a readable CSV: {exc}") from None
+    missing = [column for column in columns if column not in frame.columns]
+    if missing:
+        raise CliError(f"{what} {path} lacks the columns {missing}")
+    return frame
 
 
 def write_table(frame, path, float_format: str | None = "%.12g") -> None:

@@ -16,6 +16,7 @@ from ._common import (
     add_threads_argument,
     atomic_output,
     print_json,
+    read_table,
     wrap_parameter_errors,
     write_table,
 )
@@ -124,26 +125,12 @@ def register(subparsers) -> None:
     parser.set_defaults(func=cmd_verify)
 
 
-def _read_csv(path: str, what: str):
-    import pandas as pd
-
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise CliError(f"{what} {path} does not exist") from None
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise CliError(f"{what} {path} is not a readable CSV: {exc}") from None
-
-
 @wrap_parameter_errors
 def cmd_check_simulation(args) -> int:
     from ..reproduction import simulation_checks
     from .simulation import TRAJECTORY_COLUMNS
 
-    table = _read_csv(args.table, "trajectory table")
-    missing = [column for column in TRAJECTORY_COLUMNS if column not in table.columns]
-    if missing:
-        raise CliError(f"trajectory table {args.table} lacks the columns {missing}")
+    table = read_table(args.table, "trajectory table", TRAJECTORY_COLUMNS)
     checks = simulation_checks(table)
     write_table(checks, args.out)
     print(f"{len(checks)} checks of the simulation stage -> {args.out}", file=sys.stderr)
@@ -157,11 +144,7 @@ def cmd_check_landscape(args) -> int:
     tables = {}
     for option, (what, _, columns) in LANDSCAPE_TABLES.items():
         path = getattr(args, option.replace("-", "_"))
-        table = _read_csv(path, what)
-        missing = [column for column in columns if column not in table.columns]
-        if missing:
-            raise CliError(f"{what} {path} lacks the columns {missing}")
-        tables[option.replace("-", "_")] = table
+        tables[option.replace("-", "_")] = read_table(path, what, columns)
     checks = landscape_checks(**tables)
     write_table(checks, args.out)
     print(f"{len(checks)} checks of the landscape stage -> {args.out}", file=sys.stderr)
@@ -177,7 +160,7 @@ def cmd_reproduction(args) -> int:
         stage = Path(name).stem
         if stage in stages:
             raise CliError(f"two checks tables for the stage {stage!r}: stage names (file stems) must be unique")
-        stages[stage] = _read_csv(name, "checks table")
+        stages[stage] = read_table(name, "checks table")
     table = reproduction_table(stages)
     write_table(table, args.out)
     with atomic_output(args.markdown) as stream:
@@ -192,7 +175,7 @@ def cmd_reproduction(args) -> int:
 
 
 def cmd_reproduction_verdict(args) -> int:
-    table = _read_csv(args.table, "reproduction table")
+    table = read_table(args.table, "reproduction table")
     if "passed" not in table.columns or table["passed"].dtype != bool:
         raise CliError(f"{args.table} is not a reproduction table (no boolean 'passed' column)")
     failed = table[~table["passed"]]

@@ -18,6 +18,7 @@ from ._common import (
     int_at_least,
     pin_threads,
     positive_float,
+    read_table,
     wrap_parameter_errors,
     write_table,
 )
@@ -136,19 +137,8 @@ def cmd_summary(args) -> int:
     from ..finite_size import fit_log_growth, wilson_interval
     from ..landscape import gf_threshold
 
-    frames = []
-    for name in args.inputs:
-        try:
-            frame = pd.read_csv(name)
-        except FileNotFoundError:
-            raise CliError(f"run table {name} does not exist") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise CliError(f"run table {name} is not a readable CSV: {exc}") from None
-        missing = [column for column in RUN_COLUMNS if column not in frame.columns]
-        if missing:
-            raise CliError(f"run table {name} lacks the columns {missing}")
-        frames.append(frame[RUN_COLUMNS])
-    runs = pd.concat(frames, ignore_index=True)
+    runs = pd.concat([read_table(name, "run table", RUN_COLUMNS)[RUN_COLUMNS] for name in args.inputs],
+                     ignore_index=True)
     keys = ["p", "delta_p", "n", "inv_delta2", "seed", "replica"]
     if runs.duplicated(keys).any():
         raise CliError("the run tables overlap: some (p, Δp, N, 1/Δ2, seed, replica) appear twice")

@@ -16,6 +16,7 @@ from ._common import (
     int_at_least,
     pin_threads,
     positive_float,
+    read_table,
     wrap_parameter_errors,
     write_table,
 )
@@ -156,15 +157,7 @@ def cmd_aggregate(args) -> int:
     frames = []
     for name in args.inputs:
         path = Path(name)
-        try:
-            frame = pd.read_csv(path)
-        except FileNotFoundError:
-            raise CliError(f"input table {path} does not exist") from None
-        except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-            raise CliError(f"input table {path} is not a readable CSV: {exc}") from None
-        missing = [column for column in TRAJECTORY_COLUMNS if column not in frame.columns]
-        if missing:
-            raise CliError(f"input table {path} lacks the columns {missing}")
+        frame = read_table(path, "input table", TRAJECTORY_COLUMNS)
         if frame[TRAJECTORY_COLUMNS].isna().any().any():
             raise CliError(f"input table {path} has missing values (truncated or corrupted?)")
         frames.append(frame[TRAJECTORY_COLUMNS])
