@@ -37,6 +37,7 @@ include: "workflow/rules/simulate.smk"
 include: "workflow/rules/landscape.smk"
 include: "workflow/rules/finite_size.smk"
 include: "workflow/rules/dynamics.smk"
+include: "workflow/rules/convergence.smk"
 # Keep last: it audits the outputs every stage above registered (ALL_TARGETS, CHECK_TABLES).
 include: "workflow/rules/audit.smk"
 

@@ -22,6 +22,7 @@ from ._common import (
     pin_threads,
     positive_float,
     print_json,
+    read_table,
     wrap_parameter_errors,
     write_table,
 )
@@ -138,18 +139,14 @@ def cmd_dynamics(args) -> int:
     return 0
 
 
-def _read_runs(paths: list[str], linear: bool):
+def read_dynamics_tables(paths: list[str], linear: bool):
+    """The `bigbadminima dynamics` tables at ``paths``, each checked for its columns and its kind
+    (``linear``: m0 -> 0+ runs; otherwise full runs). Unreadable or foreign files are a CliError."""
     import pandas as pd
 
     frames = []
     for path in paths:
-        try:
-            frame = pd.read_csv(path)
-        except (OSError, ValueError) as exc:
-            raise CliError(f"cannot read {path}: {exc}") from exc
-        missing = [c for c in RUN_COLUMNS + PARAMETER_COLUMNS if c not in frame.columns]
-        if missing:
-            raise CliError(f"{path} is not a `bigbadminima dynamics` table (missing {missing})")
+        frame = read_table(path, "`bigbadminima dynamics` table", RUN_COLUMNS + PARAMETER_COLUMNS)
         if bool(frame["linear"].iloc[0]) != linear:
             kind = "an m0 -> 0+ (--linear)" if linear else "a full (not --linear)"
             raise CliError(f"{path} is not {kind} run")
@@ -166,7 +163,7 @@ def cmd_dynamics_table(args) -> int:
     from ..params import ModelParams, ParameterError
 
     frames = []
-    for frame in _read_runs(args.inputs, linear=False):
+    for frame in read_dynamics_tables(args.inputs, linear=False):
         first = frame.iloc[0]
         params = ModelParams.from_inv_delta2(int(first["p"]), float(first["inv_delta2"]), float(first["delta_p"]))
         frame["mu_plateau"] = 2 * params.sigma
@@ -193,7 +190,7 @@ def cmd_gf_threshold(args) -> int:
     from ..reproduction import check_row
 
     rate_rows, point_rows = [], []
-    for frame in _read_runs(args.rates, linear=True):
+    for frame in read_dynamics_tables(args.rates, linear=True):
         first = frame.iloc[0]
         p, delta_p, theta = int(first["p"]), float(first["delta_p"]), float(first["inv_delta2"])
         params = ModelParams.from_inv_delta2(p, theta, delta_p)
@@ -261,7 +258,7 @@ def cmd_gf_threshold(args) -> int:
                 escape_rows.append({"p": p, "delta_p": delta_p, "inv_delta2": theta, "m0": m0,
                                     "t_escape": math.log(fits.ESCAPE_LEVEL / m0) / rate, "kind": "fit: log(0.4/m0)/λ_∞"})
 
-    for frame in _read_runs(args.curves, linear=False) if args.curves else []:
+    for frame in read_dynamics_tables(args.curves, linear=False) if args.curves else []:
         first = frame.iloc[0]
         escape_rows.append({"p": int(first["p"]), "delta_p": float(first["delta_p"]),
                             "inv_delta2": float(first["inv_delta2"]), "m0": float(first["m0"]),

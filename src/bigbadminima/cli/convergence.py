@@ -1,0 +1,211 @@
+"""Finite N meets large N (issue 4, item 4; bigbadminima.convergence).
+
+* ``convergence-run``      gradient flow at one N from a prescribed overlap m0, several instances and
+                           starts, one row per run and recorded time;
+* ``convergence-summary``  the runs of every N against the CHSCK curve from the same m0: median
+                           trajectories with bootstrap bands, D(N) = max_t |median m_N − m_∞|, the
+                           exponent of D(N) ∝ N^-b, and the stage's checks table.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from ._common import (
+    CliError,
+    add_model_arguments,
+    add_threads_argument,
+    int_at_least,
+    pin_threads,
+    positive_float,
+    read_table,
+    wrap_parameter_errors,
+    write_table,
+)
+
+TENSOR_LAYOUTS = ("packed", "packed32", "dense")
+#: Level of the simultaneous bootstrap band that must hold the large-N curve.
+BAND_LEVEL = 0.99
+#: Cluster-bootstrap standard errors allowed between the fitted and the expected exponent (a 3σ test).
+STANDARD_ERRORS = 3.0
+#: Exponent of S(N) ∝ N^-a for the O(1/(m0√N)) fluctuations of a run (theory.md §C.4).
+SPREAD_EXPONENT = 0.5
+
+
+def register(subparsers) -> None:
+    parser = subparsers.add_parser(
+        "convergence-run",
+        help="finite-N gradient flow from a prescribed overlap m0, for the comparison with large N",
+        description="For each seed, generate the instance (p, N, Δ2, Δp, seed) and integrate gradient flow "
+        "(RK4, theory.md §B) from --replicas starts with m(0) = m0 exactly (x(0) = m0 x* + √(1-m0²)√N u, "
+        "u uniform orthogonal to x*). Writes one row per run and recorded time (log-spaced grid).",
+    )
+    add_model_arguments(parser)
+    parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
+    parser.add_argument("--m0", type=positive_float, required=True, help="initial overlap in (0, 1)")
+    parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, help="instance seeds")
+    parser.add_argument("--replicas", type=int_at_least(1), required=True, help="starts per instance")
+    parser.add_argument("--t-max", type=positive_float, required=True, help="final time")
+    parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
+    parser.add_argument("--points-per-decade", type=int_at_least(1), default=40,
+                        help="recorded times per decade of t (default 40)")
+    parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="packed", help="tensor storage")
+    add_threads_argument(parser)
+    parser.add_argument("--out", required=True, help="trajectory table to write (.csv)")
+    parser.set_defaults(func=cmd_run)
+
+    parser = subparsers.add_parser(
+        "convergence-summary",
+        help="finite-N runs against the CHSCK curve: distances, their exponent in N, checks",
+        description="Compare the `convergence-run` tables of several N with the `bigbadminima dynamics` "
+        "curve from the same m0: median trajectory per N with a cluster-bootstrap band (instances "
+        "resampled), D(N) = max_t |median m_N(t) - m_inf(t)|, the spread S(N) = max_t of the "
+        "interquartile range of m(t) across runs and the least-squares exponent of S ∝ N^-a "
+        "with a bootstrap interval, and the checks table of the stage (bigbadminima.reproduction).",
+    )
+    parser.add_argument("inputs", nargs="+", help="tables written by `bigbadminima convergence-run`")
+    parser.add_argument("--curve", required=True, help="the large-N run (`bigbadminima dynamics` table)")
+    parser.add_argument("--bootstrap-samples", type=int_at_least(100), default=2000,
+                        help="bootstrap draws (default 2000)")
+    parser.add_argument("--seed", type=int_at_least(0), required=True, help="seed of the bootstrap draws")
+    parser.add_argument("--confidence", type=positive_float, default=0.95, help="interval level (default 0.95)")
+    parser.add_argument("--curves-out", required=True, help="median trajectories and m_inf per N (.csv)")
+    parser.add_argument("--summary-out", required=True, help="D(N), S(N), their intervals, the exponent fit (.csv)")
+    parser.add_argument("--checks", required=True, help="checks table of the stage (.csv, reproduction.py)")
+    add_threads_argument(parser, pinned=False)
+    parser.set_defaults(func=cmd_summary)
+
+
+@wrap_parameter_errors
+def cmd_run(args) -> int:
+    pin_threads(args.threads)
+    import numpy as np
+    import pandas as pd
+
+    from ..convergence import RUN_COLUMNS
+    from ..gradient_flow import FlowBlowUp, initial_conditions, run_gradient_flow
+    from ..model import Instance, InstanceSpec
+    from ..params import ModelParams
+
+    if len(set(args.seeds)) != len(args.seeds):
+        raise CliError(f"--seeds repeats a seed: {args.seeds}")
+    if not args.m0 < 1:
+        raise CliError(f"--m0 must lie in (0, 1), got {args.m0:g}")
+    params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
+    started = time.perf_counter()
+    frames = []
+    for seed in args.seeds:
+        instance = Instance.generate(InstanceSpec(params, args.n, seed), tensor_layout=args.tensor_layout)
+        try:
+            flow = run_gradient_flow(instance, initial_conditions(instance, args.replicas, m0=args.m0),
+                                     args.t_max, args.dt, points_per_decade=args.points_per_decade)
+        except FlowBlowUp as exc:
+            raise CliError(f"gradient flow failed (seed {seed}): {exc}", status=1) from exc
+        times, replicas = np.meshgrid(flow.times, np.arange(args.replicas), indexing="ij")
+        frames.append(pd.DataFrame({
+            "p": args.p, "n": args.n, "delta_p": args.delta_p, "inv_delta2": args.inv_delta2, "m0": args.m0,
+            "seed": seed, "replica": replicas.ravel(), "time": times.ravel(),
+            "overlap": flow.overlap.ravel(), "energy": flow.energy.ravel(),
+        }, columns=RUN_COLUMNS))
+        print(f"seed {seed}: final m = {np.round(flow.overlap[-1], 4).tolist()}, "
+              f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+    table = pd.concat(frames, ignore_index=True).sort_values(["seed", "replica", "time"], kind="stable")
+    write_table(table, args.out)
+    print(f"{len(args.seeds) * args.replicas} runs, p={args.p}, N={args.n}, 1/Δ2={args.inv_delta2:g}, "
+          f"Δp={args.delta_p:g}, m0={args.m0:g}: {time.perf_counter() - started:.1f} s wall", file=sys.stderr)
+    return 0
+
+
+def _read_finite_runs(paths: list[str]):
+    import pandas as pd
+
+    from ..convergence import RUN_COLUMNS
+
+    runs = pd.concat([read_table(path, "run table", RUN_COLUMNS)[RUN_COLUMNS] for path in paths], ignore_index=True)
+    if runs.duplicated(["n", "seed", "replica", "time"]).any():
+        raise CliError("the run tables overlap: some (N, seed, replica, time) appear twice")
+    return runs
+
+
+def _check_rows(comparisons, fit, point: str, curve_error: float, curve_source: str) -> list[dict]:
+    """The stage's checks: the large-N curve in the band of the median at the largest N, and the
+    exponent a of S(N) ∝ N^-a."""
+    from ..reproduction import check_row
+
+    largest = max(comparisons, key=lambda comparison: comparison.n)
+    exponent_error = fit["exponent_standard_error"]
+    return [
+        check_row(
+            "convergence", "Z = max over t of |median over runs of m_N(t) − m_∞(t)| / se(t), largest N "
+            f"(D = {largest.deviation:.4f} unstandardised)",
+            f"{point}, N={largest.n}, {largest.instances} instances × {largest.runs // largest.instances} starts",
+            0.0, curve_source, largest.standardised_deviation, largest.critical_value(BAND_LEVEL),
+            f"simultaneous {100 * BAND_LEVEL:g} % cluster-bootstrap band of the median trajectory (instances "
+            f"resampled; se(t) its bootstrap standard error), after the large-N Richardson error "
+            f"({curve_error:.1e}); the median cancels the O(1/(m0√N)) fluctuation of a run at first order",
+        ),
+        check_row(
+            "convergence", "exponent a of the spread S(N) = max_t interquartile range of m(t) across runs "
+            "∝ N^-a", f"{point}, N = {fit['n_min']}..{fit['n_max']}",
+            SPREAD_EXPONENT, "runs fluctuate by O(1/(m0√N)) about the large-N curve (theory.md §C.4)",
+            fit["exponent"], STANDARD_ERRORS * exponent_error,
+            f"{STANDARD_ERRORS:g} cluster-bootstrap standard errors of the fitted exponent ({exponent_error:.3f})",
+        ),
+    ]
+
+
+@wrap_parameter_errors
+def cmd_summary(args) -> int:
+    import numpy as np
+    import pandas as pd
+
+    from ..convergence import compare_size, convergence_exponent
+    from .dynamics import read_dynamics_tables
+
+    if not 0 < args.confidence < 1:
+        raise CliError(f"--confidence must lie in (0, 1), got {args.confidence:g}")
+    runs = _read_finite_runs(args.inputs)
+    (curve,) = read_dynamics_tables([args.curve], linear=False)
+    model = ["p", "delta_p", "inv_delta2", "m0"]
+    finite_point = runs[model].drop_duplicates()
+    if len(finite_point) != 1:
+        raise CliError(f"the run tables mix parameters: {finite_point.to_dict('records')}")
+    finite_point = finite_point.iloc[0]
+    for name in model:
+        if not math.isclose(float(curve[name].iloc[0]), float(finite_point[name]), rel_tol=1e-9):
+            raise CliError(f"the large-N curve has {name} = {curve[name].iloc[0]:g}, the runs {finite_point[name]:g}")
+    rng = np.random.default_rng(args.seed)
+    curve_error = float(np.nanmax(curve["m_error"].to_numpy(), initial=0.0))
+    comparisons = [
+        compare_size(int(n), group, curve["t"].to_numpy(), curve["m"].to_numpy(), rng, args.bootstrap_samples,
+                     args.confidence, curve_error)
+        for n, group in runs.groupby("n", sort=True)
+    ]
+    fit = convergence_exponent(comparisons, "spread", args.confidence)
+    point = (f"p={int(finite_point['p'])}, Δp={finite_point['delta_p']:g}, 1/Δ2={finite_point['inv_delta2']:g}, "
+             f"m0={finite_point['m0']:g}, t ≤ {runs['time'].max():g}")
+    curve_source = (f"CHSCK solution from the same m0 (theory.md §C.1; `bigbadminima dynamics`, "
+                    f"{curve['method'].iloc[0]} scheme)")
+    curves = pd.concat([pd.DataFrame({
+        "n": c.n, "time": c.times, "median": c.median, "band_low": c.band_low, "band_high": c.band_high,
+        "m_large_n": c.reference,
+    }) for c in comparisons], ignore_index=True)
+    summary = pd.DataFrame([{**c.summary_row(args.confidence), "standardised_deviation": c.standardised_deviation,
+                             "critical_value": c.critical_value(BAND_LEVEL), "band_level": BAND_LEVEL}
+                            for c in comparisons])
+    for name, value in {**fit, "confidence": args.confidence, "curve_m_error": curve_error}.items():
+        summary[name] = value
+    for column in model:
+        summary.insert(0, column, finite_point[column])
+    write_table(curves, args.curves_out)
+    write_table(summary, args.summary_out)
+    write_table(pd.DataFrame(_check_rows(comparisons, fit, point, curve_error, curve_source)), args.checks)
+    for c in comparisons:
+        print(f"N={c.n}: {c.runs} runs on {c.instances} instances, D = {c.deviation:.4f}, Z = "
+              f"{c.standardised_deviation:.2f} (critical {c.critical_value(BAND_LEVEL):.2f}), spread "
+              f"S = {c.spread:.4f}", file=sys.stderr)
+    print(f"S ∝ N^-a, a = {fit['exponent']:.2f} [{fit['exponent_low']:.2f}, {fit['exponent_high']:.2f}]",
+          file=sys.stderr)
+    return 0

@@ -1,0 +1,100 @@
+# Finite N meets large N (theory.md §B, §C; bigbadminima.convergence): gradient flow at several N from
+# m(0) = m0 -> median trajectories against the CHSCK curve from the same m0 (rule dynamics_curve) ->
+# D(N), its exponent in N, checks -> figure.
+
+CONVERGENCE = config["convergence"]
+CONVERGENCE_BY_N = {entry["n"]: entry for entry in CONVERGENCE["sizes"]}
+if len(CONVERGENCE_BY_N) != len(CONVERGENCE["sizes"]):
+    raise WorkflowError("convergence.sizes: each N may appear once")
+CONVERGENCE_POINT = (f"p{CONVERGENCE['p']}/dp{fmt(CONVERGENCE['delta_p'])}/m0_{fmt(CONVERGENCE['m0'])}/"
+                     f"id2_{fmt(CONVERGENCE['inv_delta2'])}")
+CONVERGENCE_CURVE = (f"results/dynamics/curves/p{CONVERGENCE['p']}/dp{fmt(CONVERGENCE['delta_p'])}/"
+                     f"m0_{fmt(CONVERGENCE['m0'])}/t{fmt(CONVERGENCE['t_max'])}/id2_{fmt(CONVERGENCE['inv_delta2'])}.csv")
+
+
+rule convergence_run:
+    """Gradient flow at one N from m(0) = m0 on each instance, several starts: m(t), ε(t) per run."""
+    output:
+        "results/convergence/p{p}/dp{delta_p}/m0_{m0}/id2_{inv_delta2}/n{n}.csv",
+    log:
+        "results/logs/convergence_run/p{p}/dp{delta_p}/m0_{m0}/id2_{inv_delta2}/n{n}.log",
+    benchmark:
+        "results/benchmarks/convergence_run/p{p}/dp{delta_p}/m0_{m0}/id2_{inv_delta2}/n{n}.tsv"
+    wildcard_constraints:
+        m0=r"[0-9.e+-]+",
+    params:
+        # instance seeds first_seed, first_seed + 1, ... (sizes[].instances of them)
+        seeds=lambda wildcards: " ".join(
+            str(CONVERGENCE["first_seed"] + k) for k in range(CONVERGENCE_BY_N[int(wildcards.n)]["instances"])
+        ),
+        replicas=lambda wildcards: CONVERGENCE_BY_N[int(wildcards.n)]["replicas"],
+        t_max=CONVERGENCE["t_max"],
+        dt=CONVERGENCE["dt"],
+        points_per_decade=CONVERGENCE["points_per_decade"],
+        tensor_layout=CONVERGENCE["tensor_layout"],
+    threads: CONVERGENCE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima convergence-run --p {wildcards.p} --delta-p {wildcards.delta_p} "
+        "--inv-delta2 {wildcards.inv_delta2} --n {wildcards.n} --m0 {wildcards.m0} --seeds {params.seeds} "
+        "--replicas {params.replicas} --t-max {params.t_max} --dt {params.dt} "
+        "--points-per-decade {params.points_per_decade} --tensor-layout {params.tensor_layout} "
+        "--threads {threads} --out {output} 2> {log}"
+
+
+rule convergence_summary:
+    """Median trajectories vs the large-N curve, D(N) with bootstrap intervals, D ∝ N^-b, the stage's checks."""
+    input:
+        runs=expand(f"results/convergence/{CONVERGENCE_POINT}/n{{n}}.csv", n=sorted(CONVERGENCE_BY_N)),
+        curve=CONVERGENCE_CURVE,
+    output:
+        curves="results/tables/convergence_curves.csv",
+        summary="results/tables/convergence.csv",
+        checks="results/checks/convergence.csv",
+    log:
+        "results/logs/convergence_summary.log",
+    benchmark:
+        "results/benchmarks/convergence_summary.tsv"
+    params:
+        samples=CONVERGENCE["bootstrap_samples"],
+        seed=CONVERGENCE["bootstrap_seed"],
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima convergence-summary {input.runs} --curve {input.curve} --bootstrap-samples {params.samples} "
+        "--seed {params.seed} --curves-out {output.curves} --summary-out {output.summary} "
+        "--checks {output.checks} --threads {threads} 2> {log}"
+
+
+rule fig_convergence:
+    """Finite-N median m(t) with bootstrap bands against the large-N curve; D(N) with its N^-b fit."""
+    input:
+        curves="results/tables/convergence_curves.csv",
+        summary="results/tables/convergence.csv",
+        source="workflow/notebooks/fig_convergence.py",
+    output:
+        executed="results/notebooks/fig_convergence.ipynb",
+        html="results/notebooks/fig_convergence.html",
+        figures=report(
+            multiext("results/figures/convergence", ".png", ".pdf"),
+            caption="../report/convergence.rst",
+            category="Large-N dynamics",
+        ),
+    log:
+        "results/logs/fig_convergence.log",
+    benchmark:
+        "results/benchmarks/fig_convergence.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        notebook_shell(
+            "{input.source}",
+            {"curves": "{input.curves}", "summary": "{input.summary}", "figure_stem": "results/figures/convergence"},
+        )
+
+
+ALL_TARGETS.extend(rules.fig_convergence.output)
+CHECK_TABLES.append(rules.convergence_summary.output.checks)
