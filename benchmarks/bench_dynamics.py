@@ -15,7 +15,10 @@ Each timing is the median of ``--repeats`` runs in fresh processes (peak memory 
 maximum resident set). Threads are pinned to 1 (pass --threads to change). Prints a table, or
 JSON with ``--json``.
 
-    python benchmarks/bench_dynamics.py [--resolution 1] [--baseline-t 50 100 200] [--json]
+* ``long``: one run of the same case to ``--long-t-max`` (default 10⁵; 0 skips it) at the first
+  resolution, with its error estimate: time, peak memory, m and m_error at the end.
+
+    python benchmarks/bench_dynamics.py [--resolution 1 2] [--baseline-t 50 100 200] [--long-t-max 1e5] [--json]
 """
 
 from __future__ import annotations
@@ -101,7 +104,7 @@ def _job(kind: str, argument: float, resolution: float, queue) -> None:
 
     params = ModelParams.from_inv_delta2(3, 2.5, 1.0)
     started = time.perf_counter()
-    if kind == "doubling":
+    if kind in ("doubling", "long"):
         result = solve_chsck(params, argument, 1e-10, resolution=resolution)
         seconds = time.perf_counter() - started
         after = result.t >= 300
@@ -111,6 +114,8 @@ def _job(kind: str, argument: float, resolution: float, queue) -> None:
             "max_m_error": float(np.nanmax(result.m_error)),
             "max_m_error_after_escape": float(np.nanmax(result.m_error[after])),
             "m_end": float(result.m[-1]),
+            "m_error_end": float(result.m_error[-1]),
+            "t_end": float(result.t[-1]),
             "points": int(result.t.size),
         }
     else:
@@ -144,7 +149,9 @@ def _timed(kind: str, argument: float, resolution: float, repeats: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--t-max", type=float, default=1000.0, help="horizon of the doubling solver (default 1000)")
-    parser.add_argument("--resolution", type=float, default=1.0, help="doubling resolution level (default 1)")
+    parser.add_argument("--resolution", type=float, nargs="+", default=[1.0],
+                        help="doubling resolution levels, side by side (default 1)")
+    parser.add_argument("--long-t-max", type=float, default=1e5, help="horizon of the long run (default 1e5; 0 skips)")
     parser.add_argument("--baseline-t", type=float, nargs="+", default=[50.0, 100.0, 200.0],
                         help="horizons of the baseline runs (h = 0.1); the last one is compared (default 50 100 200)")
     parser.add_argument("--repeats", type=int, default=3, help="runs per measurement, median reported (default 3)")
@@ -161,8 +168,10 @@ def main(argv=None) -> int:
 
     solve_chsck(ModelParams.from_inv_delta2(3, 2.5, 1.0), 5.0, 1e-10, resolution=1.0, error_estimate=False)
 
-    doubling = _timed("doubling", args.t_max, args.resolution, args.repeats)
-    baseline = {t: _timed("baseline", t, args.resolution, args.repeats) for t in args.baseline_t}
+    levels = {r: _timed("doubling", args.t_max, r, args.repeats) for r in args.resolution}
+    doubling = levels[args.resolution[0]]
+    baseline = {t: _timed("baseline", t, 1.0, args.repeats) for t in args.baseline_t}
+    long_run = _timed("long", args.long_t_max, args.resolution[0], 1) if args.long_t_max > 0 else None
     steps = np.array([baseline[t]["steps"] for t in args.baseline_t], dtype=float)
     seconds = np.array([baseline[t]["median_seconds"] for t in args.baseline_t])
     exponent, log_prefactor = np.polyfit(np.log(steps), np.log(seconds), 1)
@@ -172,7 +181,9 @@ def main(argv=None) -> int:
     report = {
         "case": "p=3, Δp=1, 1/Δ2=2.5, m0=1e-10",
         "threads": args.threads,
-        "doubling": {"t_max": args.t_max, "resolution": args.resolution, **doubling},
+        "doubling": {"t_max": args.t_max, "resolution": args.resolution[0], **doubling},
+        "levels": {str(r): run for r, run in levels.items()},
+        "long": long_run,
         "baseline": {
             "scheme": "explicit Euler + trapezoid, R(t,t)=0, h=0.1 (authors' GF scheme, float64, numba)",
             "runs": {str(t): baseline[t] for t in args.baseline_t},
@@ -192,8 +203,14 @@ def main(argv=None) -> int:
         return 0
     d, b = report["doubling"], report["baseline"]
     print(f"case {report['case']}, {args.threads} thread(s), medians of {args.repeats}")
-    print(f"doubling  t<={d['t_max']:g} res {d['resolution']:g}: {d['median_seconds']:.1f} s, peak {d['peak_mb']:.0f} MB, "
-          f"t_esc {d['escape_time']:.2f}, max m_error {d['max_m_error']:.1e} (after escape {d['max_m_error_after_escape']:.1e})")
+    for r, run in levels.items():
+        print(f"doubling  t<={d['t_max']:g} res {r:g}: {run['median_seconds']:.1f} s, peak {run['peak_mb']:.0f} MB, "
+              f"t_esc {run['escape_time']:.3f}, max m_error {run['max_m_error']:.1e} "
+              f"(after escape {run['max_m_error_after_escape']:.1e}){' <= 1e-3' if run['max_m_error'] <= 1e-3 else ''}")
+    if long_run is not None:
+        print(f"long      t<={args.long_t_max:g} res {args.resolution[0]:g}: status {long_run['status']}, "
+              f"{long_run['median_seconds']:.1f} s, peak {long_run['peak_mb']:.0f} MB, t_end {long_run['t_end']:g}, "
+              f"m_end {long_run['m_end']:.6f} (m* = 0.826912), m_error_end {long_run['m_error_end']:.1e}")
     for t, run in b["runs"].items():
         print(f"baseline  t<={t}: {run['median_seconds']:.1f} s, peak {run['peak_mb']:.0f} MB, t_esc {run['escape_time']:.2f}")
     print(f"baseline cost ∝ n^{b['time_exponent']:.2f}; extrapolated to t={args.t_max:g}: {b['extrapolated_seconds_to_t_max']:.0f} s, "

@@ -50,8 +50,29 @@ hold. Adaptation:
   is recalibrated so that the μ integrand keeps its finer-grid value. Without these two, the
   re-evaluated last row of a window changed μ's integral by 7e-4 (h = 2.56) to 3.5e-3
   (h = 164), μ dropped by ~6e-4 at each compression and 1-C(t, t-h) jumped 100-fold;
-* in m0 → 0⁺ runs the m quadrature and the m step are exact for m ∝ e^{κt}, since m grows
-  exponentially for ever there and the late steps are not small against 1/λ.
+* the m quadrature and the m step are exact for m ∝ e^{κt} wherever m grows exponentially
+  (m0 → 0⁺ runs; full runs before the escape, where |κ|h >= 0.01), since the late steps are not
+  small against 1/λ (:meth:`_DoublingSolver._local_growth`);
+* escape hold: from small m0 the escape (theory.md §C.3: m from ~0.01 to 0.8 within ~20 time
+  units near t ≈ 200) would otherwise fall on window steps ~1, where the error was a shift of the
+  escape time (max |m - m_half| = 0.25 at resolution 1). When the window is full and doubling
+  the step would give 2h·|dm/dt| > ``escape_bound`` = 0.002/resolution, with dm/dt predicted by
+  extrapolating the present growth rate 4 times the present time ahead (capped by |m| <= 1),
+  the window grows by N/2 rows at the same step instead (at most 8N rows: memory stays
+  bounded), and the band doubles its cells (up to N/8) so that its lag span keeps growing like
+  t. Once m has settled, the compressions resume (several at once: the window shrinks back to
+  N rows). For the benchmark case the hold starts at t = 41 with h = 0.16 (resolution 1) and
+  ends at t ≈ 225. Holding without widening the band left an error 10x larger.
+
+Escape, measured (p=3, Δp=1, 1/Δ2=2.5, m0=1e-10, one core, loaded machine, t <= 300): first
+time with m > 0.4 is 199.653 (resolution 0.5), 199.687 (1); the unheld scheme gave 196.55,
+198.87, 199.47, 199.71 at resolutions 0.5-4 (Richardson 199.68-199.69, theory.md §G: 199.5 ± 2).
+Resolution 1 with its estimate (resolution 0.5) takes 17 s + 5 s to t = 300 and reports max
+m_error 1.5e-3 (at t ≈ 202, the escape); the resolution-0.5 run is the less converged one
+(a run at resolution 1 with the band and sub-grid of resolution 2 differs from resolution 1 by
+2.2e-4 only), so the estimate is conservative there. Richardson over levels is not usable: the
+escape times are not monotone in the level (0.25: 199.574, 0.5: 199.754, 1: 199.708 with the
+hold but without band widening).
 
 Accuracy, measured (tests/test_dynamics.py and the issue-4 report): second order in the
 resolution up to t ~ 10²-10³; later the order drops to ~1.3-1.5 (start-up transients of each
@@ -592,14 +613,24 @@ class _DoublingSolver:
     #: the band keeps at least this many cells when its span is capped (BDF2 χ columns start beyond it)
     MIN_BAND_CELLS = 4
 
-    def __init__(self, params, m0, window, band_cells, delta_min, eta, linear, band_span=math.inf):
+    #: full runs fit the m quadrature to e^{κt} only where |κ|h exceeds this (see _local_growth)
+    GROWTH_FIT_MIN = 0.01
+    #: the escape hold looks this many times the current time ahead (module docstring, "escape hold")
+    HOLD_HORIZON = 4.0
+
+    def __init__(self, params, m0, window, band_cells, delta_min, eta, linear, band_span=math.inf,
+                 escape_bound=math.inf, hold_limit=8):
         if window % 2 or window < 8 * band_cells:
             raise ParameterError(f"window must be even and >= 8 band_cells, got {window}, {band_cells}")
         self.params = params
         self.linear = linear
         self.m0 = m0
         self.N = window
-        self.Kb = band_cells
+        self.capacity = window  # rows the window arrays hold now (> N while an escape is held)
+        self.filled = 0  # index of the last computed row
+        self.escape_bound = math.inf if linear else escape_bound
+        self.hold_limit = hold_limit
+        self.Kb = self.Kb0 = band_cells
         self.band_span = band_span
         self.delta_min = delta_min
         self.eta = eta
@@ -646,6 +677,7 @@ class _DoublingSolver:
         self._fine_response = R  # used once, to seed the bands after the first compression
         for i in range(N + 1):
             self.W[i, : i + 1] = self._weights(i)
+        self.filled = N
 
     # --- bookkeeping -------------------------------------------------------------------------
     def _record(self, i: int, log_ratio: float) -> None:
@@ -669,8 +701,81 @@ class _DoublingSolver:
         return w
 
     # --- compression ------------------------------------------------------------------------
+    def make_room(self) -> None:
+        """At a full window: hold the step through an escape (grow the window) or compress."""
+        if self._hold():
+            self.capacity += self.N // 2
+            self._resize(self.capacity)
+            if self.Kb * self.h < self.time_of(self.filled) * self.Kb0 / self.N and 2 * self.Kb <= self.N // 8:
+                self._widen_band()
+        else:
+            self.compress()
+
+    def _hold(self) -> bool:
+        """Whether doubling the step now would cross an escape with 2h·|dm/dt| > escape_bound.
+
+        |dm/dt| is the larger of its present value and the one predicted by extrapolating the
+        present growth rate λ = d log m/dt over HOLD_HORIZON times the present time, λ·min(m e^{λH}, 1)
+        (|m| <= 1). Never past hold_limit·N rows (memory stays bounded).
+        """
+        i, h = self.filled, self.h
+        if (
+            not math.isfinite(self.escape_bound)
+            or self._fine_response is not None  # the first window (step δ_min) always compresses
+            or self.capacity + self.N // 2 > self.hold_limit * self.N
+        ):
+            return False
+        m1, m2 = self.m[i], self.m[i - 1]
+        rate = abs(m1 - m2) / h
+        growth = math.log(m1 / m2) / h if m1 * m2 > 0 else 0.0
+        predicted = 0.0
+        if growth > 0:
+            exponent = min(growth * self.HOLD_HORIZON * self.time_of(i), 700.0)
+            predicted = growth * min(abs(m1) * math.exp(exponent), 1.0)
+        return 2 * h * max(rate, predicted) > self.escape_bound
+
+    def _widen_band(self) -> None:
+        """Double the band's cells at a fixed step (escape hold: the lag span keeps growing as t).
+
+        Xh of the new cells q > Kb by the trapezoid in s, as a compression does for its merged cells.
+        """
+        i, h, old_kb = self.filled, self.h, self.Kb
+        keep = {k: self._band_source(k, self.X, h) for k in (i, i - 1, i - 2)}
+        self.Kb = 2 * old_kb
+        xh = np.zeros((self.Xh.shape[0], self.Kb + 1))
+        xh[:, : old_kb + 1] = self.Xh
+        for l in range(1, i + 1):
+            for q in range(old_kb + 1, min(self.Kb, l) + 1):
+                xh[l, q] = 0.5 * (self.X[l - 1, l - q] + self.X[l, l - q])
+        self.Xh = xh
+        self._set_band_grid()
+        self.bands = {k: self._resample(src, self.stencils.tau) for k, src in keep.items()}
+
+    def _set_band_grid(self) -> None:
+        tau, coarse = _band_grid(self.h, self.Kb, self.delta_min, self.eta)
+        self.stencils = _BandStencils.build(tau, coarse)
+        self.band_cell = np.searchsorted(coarse, np.arange(1, tau.size), side="left")  # cell q of each sub-interval
+        self.c_to_band = _interpolation_matrix(np.arange(self.Kb + 4) * self.h, tau)
+
+    def _resize(self, capacity: int) -> None:
+        """Window arrays for rows 0..capacity, the leading rows kept."""
+        size = capacity + 1
+        for name in ("C", "X", "Xv", "W"):
+            old = getattr(self, name)
+            new = np.zeros((size, size))
+            keep = min(size, old.shape[0])
+            new[:keep, :keep] = old[:keep, :keep]
+            setattr(self, name, new)
+        for name in ("Xh", "m", "mu", "energy", "eps"):
+            old = getattr(self, name)
+            new = np.zeros((size, *old.shape[1:]))
+            keep = min(size, old.shape[0])
+            new[:keep] = old[:keep]
+            setattr(self, name, new)
+
     def compress(self) -> None:
-        N, half, Kb = self.N, self.N // 2, self.Kb
+        """Keep every other row and column of the filled window, double the step."""
+        N, half, Kb = self.filled, self.filled // 2, self.Kb
         # the band's lag span Kb·h stays at most band_span while it can: halving Kb keeps the
         # kept bands covering exactly the new band (module docstring, "band span")
         new_kb = Kb // 2 if (Kb * 2 * self.h > self.band_span and Kb // 2 >= self.MIN_BAND_CELLS) else Kb
@@ -683,36 +788,29 @@ class _DoublingSolver:
         for new_index in (half, half - 1, half - 2):
             keep[new_index] = self._band_source(2 * new_index, old_X, old_h)
         self.C = self.C[np.ix_(even, even)].copy()
-        self.C = np.pad(self.C, ((0, half), (0, half)))
-        self.X = np.pad(old_X[np.ix_(even, even)], ((0, half), (0, half)))
-        xv = np.zeros_like(self.Xv)
+        self.X = old_X[np.ix_(even, even)].copy()
+        xv = np.zeros((half + 1, half + 1))
         for k in range(1, half + 1):
             xv[k, 1 : k + 1] = 0.5 * (self.Xv[2 * k, 1 : 2 * k : 2] + self.Xv[2 * k, 2 : 2 * k + 1 : 2])
         self.Xv = xv
         self._calibrate_first_cell(first_cell, half)
-        xh = np.zeros_like(self.Xh)
+        xh = np.zeros((half + 1, self.Xh.shape[1]))
         for l in range(1, half + 1):
             for q in range(1, min(new_kb, l) + 1):
                 xh[l, q] = 0.5 * (self._xh_old(2 * l - 1, 2 * q - 1, old_X) + self._xh_old(2 * l, 2 * q, old_X))
         self.Xh = xh
         self.Kb = Kb = new_kb
-        for name in ("m", "mu", "energy"):
-            arr = getattr(self, name)
-            new = np.zeros_like(arr)
-            new[: half + 1] = arr[even]
-            setattr(self, name, new)
-        eps = np.zeros_like(self.eps)
-        eps[: half + 1] = self.eps[even]
-        self.eps = eps
+        for name in ("m", "mu", "energy", "eps"):
+            setattr(self, name, getattr(self, name)[even].copy())
         self.h = 2 * old_h
-        self.W = np.zeros_like(self.W)
+        self.W = np.zeros((half + 1, half + 1))
+        self.capacity = max(self.N, half)
+        self.filled = half
+        self._resize(self.capacity)
         for k in range(half + 1):
             self.W[k, : k + 1] = self._weights(k)
-        tau, coarse = _band_grid(self.h, Kb, self.delta_min, self.eta)
-        self.stencils = _BandStencils.build(tau, coarse)
-        self.band_cell = np.searchsorted(coarse, np.arange(1, tau.size), side="left")  # cell q of each sub-interval
-        self.c_to_band = _interpolation_matrix(np.arange(Kb + 4) * self.h, tau)
-        self.bands = {k: self._resample(src, tau) for k, src in keep.items()}
+        self._set_band_grid()
+        self.bands = {k: self._resample(src, self.stencils.tau) for k, src in keep.items()}
         self._fine_response = None
 
     def _first_cell_integrals(self, half: int) -> np.ndarray:
@@ -856,7 +954,9 @@ class _DoublingSolver:
         self.W[i, : i + 1] = w
         df_m, _, f_m = _signal_terms(params, m_i, self.linear)
         v = w * fpp
-        kappa = self._local_growth(i) if self.linear else 0.0
+        kappa = self._local_growth(i)
+        if not self.linear and abs(kappa * h) < self.GROWTH_FIT_MIN:
+            kappa = 0.0  # plain rules (transported far-cell centroids) where the fit gains nothing
         memory_m = np.dot(self._overlap_weights(i, kappa, rho, slope, x_row, w) * fpp, self.m[: i + 1])
         i1 = self.C[: i + 1, : i + 1] @ v
         i2 = self.W[: i + 1, : i + 1] @ fp
@@ -948,12 +1048,18 @@ class _DoublingSolver:
         self._record(i, log_ratio)
 
     def _local_growth(self, i: int) -> float:
-        """κ = d log m/dt over the last step (0 if m changed sign), for the m0 -> 0+ runs.
+        """κ = d log m/dt over the last step (0 if m changed sign).
 
-        There m grows like e^{λt} without end and λh is not small late in a run far above the
-        threshold; linear interpolation of m between grid points would then fail, so the m
-        memory and the m step are written for m = e^{κt}·(linear), exact for pure exponentials
-        (plain rules for κ = 0, used in full runs, where m saturates).
+        In m0 → 0⁺ runs m grows like e^{λt} without end, and in full runs from small m0 for
+        the whole approach to the escape (theory.md §C.3), with λh ~ 0.1 at the window steps
+        there: linear interpolation of m between grid points loses (λh)²/8 of the m memory at
+        every step, which shifted the escape time by 2.3 between resolutions 0.5 and 1 (p=3,
+        Δp=1, 1/Δ2=2.5, m0=1e-10). So the m memory and the m step are written for
+        m = e^{κt}·(linear), exact for pure exponentials and still second order (and the plain
+        rules) once m saturates and κ -> 0. Measured on that case: log m of resolutions 1 and
+        2 agree to 4e-4 up to t = 160 (9e-3 with κ = 0). Full runs use it only where |κ|h >=
+        GROWTH_FIT_MIN: the fitted far cells take R constant in each cell, which on the
+        plateau (κ ~ 1e-6) raised the energy by 1.6e-5 after compressions.
         """
         a, b = self.m[i - 1], self.m[i - 2]
         if a * b <= 0:
@@ -1026,7 +1132,7 @@ class _DoublingSolver:
         """C and χ on the current window (rows filled so far)."""
         if not self.out:
             return None
-        filled = int(round(min(self.out[-1][0], self.time_of(self.N)) / self.h)) + 1
+        filled = self.filled + 1
         return {"t": np.arange(filled) * self.h, "C": self.C[:filled, :filled].copy(), "chi": self.X[:filled, :filled].copy()}
 
     def _store_xh(self, l: int) -> None:
@@ -1060,6 +1166,7 @@ def _doubling_settings(resolution: float) -> dict:
         "delta_min": 0.01 / resolution,
         "eta": 1.0 / (16 * resolution),
         "band_span": 40.0,
+        "escape_bound": 0.002 / resolution,
     }
 
 
@@ -1070,16 +1177,15 @@ def _run_doubling(params, m0, t_max, resolution, linear):
     """
     settings = _doubling_settings(resolution)
     solver = _DoublingSolver(params, m0, linear=linear, **settings)
-    window, half = settings["window"], settings["window"] // 2
     failure = None
     try:
         solver.start()
-        while solver.time_of(window) < t_max * (1 - 1e-12):
-            solver.compress()
-            for i in range(half + 1, window + 1):
-                solver.advance_row(i)
-                if solver.time_of(i) >= t_max * (1 - 1e-12):
-                    break
+        while solver.time_of(solver.filled) < t_max * (1 - 1e-12):
+            if solver.filled == solver.capacity:
+                solver.make_room()
+            else:
+                solver.advance_row(solver.filled + 1)
+                solver.filled += 1
     except DynamicsBlowUp as exc:
         failure = str(exc)
     columns = np.array(solver.out).T if solver.out else np.zeros((7, 0))
@@ -1091,6 +1197,7 @@ def _run_doubling(params, m0, t_max, resolution, linear):
         "max_abs_c": solver.max_abs_c,
         "final_step": getattr(solver, "h", settings["delta_min"]),
         "final_band_cells": solver.Kb,
+        "final_capacity": solver.capacity,
         "two_time": solver.two_time_snapshot(),
     }
     return columns, info, failure
