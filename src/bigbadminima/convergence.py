@@ -151,11 +151,11 @@ def compare_size(
         spread_draws[draw] = _spread(overlaps[rows])
     band_low, band_high = np.quantile(medians, [(1 - confidence) / 2, (1 + confidence) / 2], axis=0)
     median = np.median(overlaps, axis=0)
-    spread = np.std(medians, axis=0, ddof=1)
-    varies = spread > 0  # t = 0: every run starts at m0 exactly
+    standard_error = np.std(medians, axis=0, ddof=1)
+    varies = standard_error > 0  # t = 0: every run starts at m0 exactly
     excess = np.maximum(np.abs(median - reference) - reference_error, 0.0)
-    standardised = float(np.max(excess[varies] / spread[varies], initial=0.0))
-    null_draws = np.max(np.abs(medians[:, varies] - median[varies]) / spread[varies], axis=1, initial=0.0)
+    standardised = float(np.max(excess[varies] / standard_error[varies], initial=0.0))
+    null_draws = np.max(np.abs(medians[:, varies] - median[varies]) / standard_error[varies], axis=1, initial=0.0)
     return SizeComparison(
         n=n,
         runs=overlaps.shape[0],

@@ -185,11 +185,11 @@ def _signal_terms(params: ModelParams, m: float, linear: bool) -> tuple[float, f
 
 def _energy_split(params: ModelParams, m: float, weights: np.ndarray, c: np.ndarray, linear: bool):
     """(ε2, εp) of theory.md §C.1 from nodal response weights ∫R(t,s)g(s)ds ≈ Σ weights·g."""
-    signal = 0.0 if linear else 1.0
-    eps2 = -signal * m * m * params.inv_delta2 / 2 - params.inv_delta2 * np.dot(weights, c)
-    epsp = -signal * m**params.p * params.inv_delta_p / params.p - params.inv_delta_p * np.dot(
-        weights, c ** (params.p - 1)
-    )
+    eps2 = -params.inv_delta2 * np.dot(weights, c)
+    epsp = -params.inv_delta_p * np.dot(weights, c ** (params.p - 1))
+    if not linear:  # in linear mode m is the rescaled O(m0) amplitude: its powers may overflow
+        eps2 -= m * m * params.inv_delta2 / 2
+        epsp -= m**params.p * params.inv_delta_p / params.p
     return float(eps2), float(epsp)
 
 
