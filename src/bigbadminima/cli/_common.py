@@ -17,6 +17,7 @@ from ..params import ParameterError
 __all__ = [
     "CliError",
     "add_model_arguments",
+    "add_seeds_argument",
     "add_threads_argument",
     "atomic_output",
     "finite_float",
@@ -80,6 +81,21 @@ def add_model_arguments(parser, inv_delta2: bool = True) -> None:
     parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise variance Δp (> 0)")
     if inv_delta2:
         parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
+
+
+class _DistinctSeeds(argparse.Action):
+    """Store the seeds, refusing a list that repeats one (it would double-count an instance)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        if len(set(values)) != len(values):
+            raise CliError(f"{option_string} repeats a seed: {values}")
+        setattr(namespace, self.dest, values)
+
+
+def add_seeds_argument(parser) -> None:
+    """``--seeds``: one or more distinct instance seeds (numpy SeedSequence entropy)."""
+    parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, action=_DistinctSeeds,
+                        help="instance seeds (distinct)")
 
 
 def add_threads_argument(parser, pinned: bool = True) -> None:

@@ -14,6 +14,7 @@ import time
 from ._common import (
     CliError,
     add_model_arguments,
+    add_seeds_argument,
     add_threads_argument,
     int_at_least,
     pin_threads,
@@ -43,7 +44,7 @@ def register(subparsers) -> None:
     )
     add_model_arguments(parser)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
-    parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, help="instance seeds")
+    add_seeds_argument(parser)
     parser.add_argument("--replicas", type=int_at_least(1), required=True, help="random starts per instance")
     parser.add_argument("--horizon", type=positive_float, required=True, help="largest time t_h of a run")
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
@@ -87,8 +88,6 @@ def cmd_run(args) -> int:
     from ..model import Instance, InstanceSpec
     from ..params import ModelParams
 
-    if len(set(args.seeds)) != len(args.seeds):
-        raise CliError(f"--seeds repeats a seed: {args.seeds}")
     params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
     started = time.perf_counter()
     frames = []

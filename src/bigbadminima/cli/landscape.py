@@ -28,6 +28,7 @@ from ..params import ModelParams, ParameterError
 from ._common import (
     CliError,
     add_model_arguments,
+    add_seeds_argument,
     add_threads_argument,
     finite_float,
     int_at_least,
@@ -167,7 +168,7 @@ def register(subparsers) -> None:
     add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     _positive_list(parser, "--inv-delta2", "values of 1/Δ2")
-    parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, help="instance seeds")
+    add_seeds_argument(parser)
     _positive_list(parser, "--times", "times at which the spectrum is measured")
     parser.add_argument("--flow", choices=("held", "free"), default="held",
                         help="held: m kept at 0 (plateau states, default); free: plain gradient flow")
@@ -187,7 +188,7 @@ def register(subparsers) -> None:
     add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     _positive_list(parser, "--inv-delta2", "values of 1/Δ2 for the finite-N runs")
-    parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, help="instance seeds")
+    add_seeds_argument(parser)
     parser.add_argument("--iterations", type=int_at_least(1), default=50, help="ML-AMP iterations")
     parser.add_argument("--m0", type=positive_float, default=0.1, help="initial overlap (0 < m0 < 1)")
     parser.add_argument("--inv-delta2-max", type=positive_float, required=True, help="top of the theory grid")
