@@ -2,23 +2,26 @@
 
 Case: p = 3, Δp = 1, 1/Δ2 = 2.5, m0 = 1e-10 (theory.md §G).
 
-* ``doubling``: :func:`bigbadminima.dynamics.solve_chsck` up to t = 1000 at a resolution level,
+* ``doubling``: :func:`bigbadminima.dynamics.solve_chsck` up to t = 1000 at each resolution level,
   including the half-resolution rerun that gives its error estimate m_error (reported: the
-  largest m_error over the whole trajectory, and after the escape).
+  largest m_error over the whole trajectory, and after the escape). With ``--workers 2`` (the
+  default: the issue's goal is stated for 2 cores) the rerun runs in a second process at the same
+  time. The headline is the fastest level whose max m_error is <= 1e-3.
 * ``baseline``: the authors' GF scheme re-implemented here (theory.md §C.2): uniform grid,
   explicit Euler in t, trapezoid memory integrals with R(t,t) = 0 in the sums, h = 0.1, float64,
   numba-compiled O(n³) loop. It cannot reach t = 1000 in a benchmark (n = 10⁴ steps): it is run
   to a shorter horizon, its cost is fitted as time ∝ n^a over several horizons and extrapolated
   to t = 1000; its accuracy is read off its escape time against the doubling solver's.
 
-Each timing is the median of ``--repeats`` runs in fresh processes (peak memory = the process's
-maximum resident set). Threads are pinned to 1 (pass --threads to change). Prints a table, or
+Each timing is the median of ``--repeats`` runs in fresh processes (peak memory = the largest
+maximum resident set of the run's processes). Threads are pinned to 1 (pass --threads to change). Prints a table, or
 JSON with ``--json``.
 
 * ``long``: one run of the same case to ``--long-t-max`` (default 10⁵; 0 skips it) at the first
   resolution, with its error estimate: time, peak memory, m and m_error at the end.
 
-    python benchmarks/bench_dynamics.py [--resolution 1 2] [--baseline-t 50 100 200] [--long-t-max 1e5] [--json]
+    python benchmarks/bench_dynamics.py [--resolution 1.125 1 2] [--workers 2] [--baseline-t 50 100 200]
+                                        [--long-t-max 1e5] [--json]
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ def _escape(t, m, level=0.4):
     return escape_time(t, m, level)
 
 
-def _job(kind: str, argument: float, resolution: float, queue) -> None:
+def _job(kind: str, argument: float, resolution: float, workers: int, queue) -> None:
     """One timed run in a fresh process: puts (seconds, peak MB, payload) on the queue."""
     from bigbadminima.dynamics import solve_chsck
     from bigbadminima.params import ModelParams
@@ -105,7 +108,7 @@ def _job(kind: str, argument: float, resolution: float, queue) -> None:
     params = ModelParams.from_inv_delta2(3, 2.5, 1.0)
     started = time.perf_counter()
     if kind in ("doubling", "long"):
-        result = solve_chsck(params, argument, 1e-10, resolution=resolution)
+        result = solve_chsck(params, argument, 1e-10, resolution=resolution, workers=workers)
         seconds = time.perf_counter() - started
         after = result.t >= 300
         payload = {
@@ -124,16 +127,16 @@ def _job(kind: str, argument: float, resolution: float, queue) -> None:
         m = _euler_trapezoid(2.5, 1.0, 3, 1e-10, n_steps, h)
         seconds = time.perf_counter() - started
         payload = {"steps": n_steps, "escape_time": _escape(np.arange(n_steps + 1) * h, m)}
-    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    peak_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     queue.put((seconds, peak_mb, payload))
 
 
-def _timed(kind: str, argument: float, resolution: float, repeats: int) -> dict:
+def _timed(kind: str, argument: float, resolution: float, repeats: int, workers: int = 1) -> dict:
     context = multiprocessing.get_context("fork")
     runs = []
     for _ in range(repeats):
         queue = context.Queue()
-        process = context.Process(target=_job, args=(kind, argument, resolution, queue))
+        process = context.Process(target=_job, args=(kind, argument, resolution, workers, queue))
         process.start()
         runs.append(queue.get())
         process.join()
@@ -149,8 +152,10 @@ def _timed(kind: str, argument: float, resolution: float, repeats: int) -> dict:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--t-max", type=float, default=1000.0, help="horizon of the doubling solver (default 1000)")
-    parser.add_argument("--resolution", type=float, nargs="+", default=[1.0],
-                        help="doubling resolution levels, side by side (default 1)")
+    parser.add_argument("--resolution", type=float, nargs="+", default=[1.125, 1.0],
+                        help="doubling resolution levels, side by side (default 1.125 1)")
+    parser.add_argument("--workers", type=int, choices=(1, 2), default=2,
+                        help="processes per doubling run: 2 runs the error-estimate rerun alongside (default 2)")
     parser.add_argument("--long-t-max", type=float, default=1e5, help="horizon of the long run (default 1e5; 0 skips)")
     parser.add_argument("--baseline-t", type=float, nargs="+", default=[50.0, 100.0, 200.0],
                         help="horizons of the baseline runs (h = 0.1); the last one is compared (default 50 100 200)")
@@ -168,10 +173,12 @@ def main(argv=None) -> int:
 
     solve_chsck(ModelParams.from_inv_delta2(3, 2.5, 1.0), 5.0, 1e-10, resolution=1.0, error_estimate=False)
 
-    levels = {r: _timed("doubling", args.t_max, r, args.repeats) for r in args.resolution}
-    doubling = levels[args.resolution[0]]
+    levels = {r: _timed("doubling", args.t_max, r, args.repeats, args.workers) for r in args.resolution}
+    meeting = [r for r, run in levels.items() if run["max_m_error"] <= 1e-3]
+    headline = min(meeting, key=lambda r: levels[r]["median_seconds"]) if meeting else args.resolution[0]
+    doubling = levels[headline]
     baseline = {t: _timed("baseline", t, 1.0, args.repeats) for t in args.baseline_t}
-    long_run = _timed("long", args.long_t_max, args.resolution[0], 1) if args.long_t_max > 0 else None
+    long_run = _timed("long", args.long_t_max, headline, 1, args.workers) if args.long_t_max > 0 else None
     steps = np.array([baseline[t]["steps"] for t in args.baseline_t], dtype=float)
     seconds = np.array([baseline[t]["median_seconds"] for t in args.baseline_t])
     exponent, log_prefactor = np.polyfit(np.log(steps), np.log(seconds), 1)
@@ -181,7 +188,8 @@ def main(argv=None) -> int:
     report = {
         "case": "p=3, Δp=1, 1/Δ2=2.5, m0=1e-10",
         "threads": args.threads,
-        "doubling": {"t_max": args.t_max, "resolution": args.resolution[0], **doubling},
+        "workers": args.workers,
+        "doubling": {"t_max": args.t_max, "resolution": headline, "meets_1e-3": bool(meeting), **doubling},
         "levels": {str(r): run for r, run in levels.items()},
         "long": long_run,
         "baseline": {
@@ -202,20 +210,21 @@ def main(argv=None) -> int:
         print()
         return 0
     d, b = report["doubling"], report["baseline"]
-    print(f"case {report['case']}, {args.threads} thread(s), medians of {args.repeats}")
+    print(f"case {report['case']}, {args.threads} thread(s) x {args.workers} process(es), medians of {args.repeats}")
     for r, run in levels.items():
         print(f"doubling  t<={d['t_max']:g} res {r:g}: {run['median_seconds']:.1f} s, peak {run['peak_mb']:.0f} MB, "
               f"t_esc {run['escape_time']:.3f}, max m_error {run['max_m_error']:.1e} "
               f"(after escape {run['max_m_error_after_escape']:.1e}){' <= 1e-3' if run['max_m_error'] <= 1e-3 else ''}")
     if long_run is not None:
-        print(f"long      t<={args.long_t_max:g} res {args.resolution[0]:g}: status {long_run['status']}, "
+        print(f"long      t<={args.long_t_max:g} res {headline:g}: status {long_run['status']}, "
               f"{long_run['median_seconds']:.1f} s, peak {long_run['peak_mb']:.0f} MB, t_end {long_run['t_end']:g}, "
               f"m_end {long_run['m_end']:.6f} (m* = 0.826912), m_error_end {long_run['m_error_end']:.1e}")
     for t, run in b["runs"].items():
         print(f"baseline  t<={t}: {run['median_seconds']:.1f} s, peak {run['peak_mb']:.0f} MB, t_esc {run['escape_time']:.2f}")
     print(f"baseline cost ∝ n^{b['time_exponent']:.2f}; extrapolated to t={args.t_max:g}: {b['extrapolated_seconds_to_t_max']:.0f} s, "
           f"{b['extrapolated_peak_mb_to_t_max']:.0f} MB of two-time arrays")
-    print(f"ratio (baseline extrapolated / doubling): {report['ratios']['baseline_extrapolated_over_doubling_time']:.1f}; "
+    print(f"ratio (baseline extrapolated / doubling res {headline:g}): "
+          f"{report['ratios']['baseline_extrapolated_over_doubling_time']:.1f}; "
           f"baseline escape-time error {b['escape_time_error']:+.1f}")
     return 0
 

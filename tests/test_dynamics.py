@@ -194,6 +194,17 @@ def test_invalid_arguments_are_refused():
         solve_chsck(REFERENCE, 10.0, 0.1, temperature=1.0)  # doubling is T = 0 only
     with pytest.raises(ParameterError):
         solve_chsck(REFERENCE, 10.0, 0.1, method="euler")
+    with pytest.raises(ParameterError):
+        solve_chsck(REFERENCE, 10.0, 0.1, workers=3)
+
+
+@pytest.mark.parametrize("method", ["doubling", "uniform"])
+def test_error_estimate_in_a_second_process_is_bit_identical(method):
+    # workers=2 only moves the half-resolution run to another process: same numbers, same grid
+    one = solve_chsck(REFERENCE, 20.0, 1e-3, method=method, step=0.05)
+    two = solve_chsck(REFERENCE, 20.0, 1e-3, method=method, step=0.05, workers=2)
+    for name in ("t", "m", "mu", "energy", "m_error"):
+        np.testing.assert_array_equal(getattr(one, name), getattr(two, name))
 
 
 def test_blow_up_is_reported_not_hidden():

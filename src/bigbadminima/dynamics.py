@@ -64,27 +64,32 @@ hold. Adaptation:
   N rows). For the benchmark case the hold starts at t = 41 with h = 0.16 (resolution 1) and
   ends at t ≈ 225. Holding without widening the band left an error 10x larger.
 
-Escape, measured (p=3, Δp=1, 1/Δ2=2.5, m0=1e-10, one core, loaded machine, t <= 300): first
-time with m > 0.4 is 199.653 (resolution 0.5), 199.687 (1); the unheld scheme gave 196.55,
-198.87, 199.47, 199.71 at resolutions 0.5-4 (Richardson 199.68-199.69, theory.md §G: 199.5 ± 2).
-Resolution 1 with its estimate (resolution 0.5) takes 17 s + 5 s to t = 300 and reports max
-m_error 1.5e-3 (at t ≈ 202, the escape); the resolution-0.5 run is the less converged one
-(a run at resolution 1 with the band and sub-grid of resolution 2 differs from resolution 1 by
-2.2e-4 only), so the estimate is conservative there. Richardson over levels is not usable: the
-escape times are not monotone in the level (0.25: 199.574, 0.5: 199.754, 1: 199.708 with the
-hold but without band widening).
+Escape, measured (p=3, Δp=1, 1/Δ2=2.5, m0=1e-10; benchmarks/bench_dynamics.py, one thread per
+process): first time with m > 0.4 is 199.653 (resolution 0.5), 199.687 (1), 199.685 (1.125),
+199.673 (2); the unheld scheme gave 196.55, 198.87, 199.47, 199.71 at resolutions 0.5-4 (theory.md
+§G: 199.5 ± 2). To t = 1000 with the error estimate, ``workers=2`` (the half-resolution run in a
+second process): resolution 1 in 18.6 s, max m_error 1.5e-3 (at the escape); resolution 1.125 in
+25.5 s, max m_error 4.9e-4, 200 MB; resolution 2 in 210 s (one process, loaded), 5.5e-4. The
+estimate at resolution 1 is pessimistic (its resolution-0.5 partner is the less converged run:
+a resolution-1 run with the band and sub-grid of resolution 2 differs from resolution 1 by
+2.2e-4). After the escape m_error < 1e-10. Richardson over levels is not usable: the escape
+times are not monotone in the level (0.25: 199.574, 0.5: 199.754, 1: 199.708 with the hold but
+without band widening). To t = 10⁵ at resolution 1.125 with its estimate: 37 s, 200 MB, m(10⁵)
+= m* = 0.826912 (theory.md §D.5) with m_error 8e-12.
 
 Accuracy, measured (tests/test_dynamics.py and the issue-4 report): second order in the
 resolution up to t ~ 10²-10³; later the order drops to ~1.3-1.5 (start-up transients of each
-doubling and the coarse cells next to t' = 0). Below the threshold (p=3, Δp=1, 1/Δ2 = 1.8 and
-1.5, m0 = 1e-10, and linear mode) resolution 1 reaches t = 10⁵ in 30-40 s and 170 MB on one
-core; resolution 2 with its error estimate (the resolution-1 run) in 171 s, 186 MB, with
-m(10⁵) = 2.77e-5, m_error 2.0e-6, μ 1.3e-4 below 2√f''(1) and still rising. Left over: each
-compression still starts a transient (μ drops by 6e-5-9e-5, then recovers within the window;
-the energy rises by up to 8e-5 at resolution 1, 5e-5 at resolution 2; windows' last rows of
-resolutions 1 and 2 agree to 5e-5 in μ). Resolution 0.5 (window 128) is the coarsest usable
-one: it develops a growing oscillation mid-window at h = 328 and stops at t ≈ 3.4·10⁴, so an
-error estimate at t = 10⁵ needs resolution >= 2.
+doubling and the coarse cells next to t' = 0). Below the threshold (p=3, Δp=1, 1/Δ2 = 1.8,
+m0 = 1e-10) resolution 1 reaches t = 10⁵ in 36 s and 170 MB on one core (1/Δ2 = 1.5 and linear
+mode: 30-40 s); resolution 2 with its error estimate (the resolution-1 run, ``workers=2``) in
+145 s, 187 MB, with m(10⁵) = 2.59e-5, m_error 2.0e-6, μ 1.3e-4 below 2√f''(1) and still rising,
+|C| <= 1 and the μ identity to 8e-10. Left over: each compression still starts a transient (μ
+drops by 6e-5-9e-5, then recovers within the window; the energy rises by up to 8e-5 at
+resolution 1, 5e-5 at resolution 2; windows' last rows of resolutions 1 and 2 agree to 5e-5 in
+μ). Resolution 0.5 (window 128) is the coarsest usable one: below the threshold it develops a
+growing oscillation mid-window at h = 328 and stops at t ≈ 3.4·10⁴, so there an error estimate
+at t = 10⁵ needs resolution >= 2 (above it, where the run settles at m*, resolution 1.125 with
+its estimate reaches 10⁵).
 
 Error control (theory.md §C.3, "always show convergence in h"): every run is repeated at half
 the resolution (2h for the uniform scheme; window N/2, every sub-grid length doubled, for the
@@ -101,7 +106,10 @@ gradient-flow threshold (theory.md §C.3, §D.6; :mod:`bigbadminima.fits`).
 from __future__ import annotations
 
 import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 from numba import njit
@@ -1250,6 +1258,13 @@ def _monitors(params: ModelParams, columns: np.ndarray, temperature: float, info
     }
 
 
+def _run_level(method, params, m0, t_max, step, temperature, linear, keep_two_time, level):
+    """One run of either scheme at a resolution level (the step is ``step / level`` on the uniform grid)."""
+    if method == "doubling":
+        return _run_doubling(params, m0, t_max, level, linear)
+    return _run_uniform(params, m0, t_max, step / level, temperature, linear, keep_two_time)
+
+
 def solve_chsck(
     params: ModelParams,
     t_max: float,
@@ -1264,6 +1279,7 @@ def solve_chsck(
     m_tol: float | None = None,
     max_resolution: float = 4.0,
     keep_two_time: bool = False,
+    workers: int = 1,
 ) -> DynamicsResult:
     """Solve the CHSCK equations of theory.md §C.1 from m(0) = m0 up to t_max.
 
@@ -1279,7 +1295,9 @@ def solve_chsck(
     = log(m/m0) is returned; m and m_error are NaN, the error estimate applies to log_m_ratio).
     A blow-up or a row that does not converge gives status 1, a message and the solution up to
     there. ``keep_two_time`` adds C and R (uniform: whole grid) or C and χ (doubling: last
-    window) in ``two_time``.
+    window) in ``two_time``. ``workers=2`` runs the half-resolution run in a second process
+    (fork) at the same time as the main one: the error estimate then costs no extra wall time
+    on two cores (each process runs single-threaded numba/BLAS as configured by the caller).
     """
     _check_arguments(params, m0, t_max, temperature, linear)
     if method not in ("doubling", "uniform"):
@@ -1290,18 +1308,24 @@ def solve_chsck(
         raise ParameterError("resolution and step must be > 0")
     if m_tol is not None and not (m_tol > 0):
         raise ParameterError(f"m_tol must be > 0, got {m_tol!r}")
+    if workers not in (1, 2):
+        raise ParameterError(f"workers must be 1 or 2, got {workers!r}")
 
-    def run(level: float):
-        if method == "doubling":
-            return _run_doubling(params, m0, t_max, level, linear)
-        return _run_uniform(params, m0, t_max, step / level, temperature, linear, keep_two_time)
-
+    run = partial(_run_level, method, params, m0, t_max, step, temperature, linear, keep_two_time)
+    estimate = error_estimate or m_tol is not None
     level = resolution if method == "doubling" else 1.0
     while True:
-        columns, info, failure = run(level)
+        if estimate and workers == 2:
+            with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
+                coarse_run = pool.submit(run, level / 2)
+                columns, info, failure = run(level)
+                coarse_columns, _, coarse_failure = coarse_run.result()
+        else:
+            columns, info, failure = run(level)
+            if failure is None and estimate:
+                coarse_columns, _, coarse_failure = run(level / 2)
         m_error = np.full(columns.shape[1], np.nan)
-        if failure is None and (error_estimate or m_tol is not None):
-            coarse_columns, _, coarse_failure = run(level / 2)
+        if failure is None and estimate:
             if coarse_failure is not None:
                 failure = f"half-resolution run for the error estimate failed: {coarse_failure}"
             else:

@@ -36,7 +36,8 @@ def register(subparsers) -> None:
         "dynamics",
         help="large-N gradient flow: solve the CHSCK equations (theory.md §C)",
         description="Solve the (2+p) CHSCK equations from m(0) = m0 up to t_max and write t, m, mu, energy "
-        "and the Richardson error estimate m_error (run repeated at half the resolution). "
+        "and the Richardson error estimate m_error (run repeated at half the resolution; with --threads >= 2 "
+        "that run goes to a second process, each process getting half the threads). "
         "--linear solves the m0 -> 0+ limit and adds log_m_ratio = log(m/m0).",
     )
     add_model_arguments(parser)
@@ -94,7 +95,9 @@ def register(subparsers) -> None:
 
 @wrap_parameter_errors
 def cmd_dynamics(args) -> int:
-    pin_threads(args.threads)
+    estimate = not args.no_error_estimate or args.m_tol is not None
+    workers = 2 if args.threads >= 2 and estimate else 1  # the half-resolution run alongside the main one
+    pin_threads(max(1, args.threads // workers))
     import numpy as np
     import pandas as pd
 
@@ -109,7 +112,7 @@ def cmd_dynamics(args) -> int:
     result = solve_chsck(
         params, args.t_max, args.m0, method=args.method, resolution=args.resolution, step=args.step,
         temperature=args.temperature, linear=args.linear, error_estimate=not args.no_error_estimate,
-        m_tol=args.m_tol, max_resolution=args.max_resolution,
+        m_tol=args.m_tol, max_resolution=args.max_resolution, workers=workers,
     )
     wall = time.perf_counter() - started
     if not result.success:
