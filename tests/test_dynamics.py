@@ -176,6 +176,17 @@ def test_escape_is_held_at_a_fine_step_and_agrees_with_the_reference():
     assert np.max(doubling.m_error) < 1e-3
 
 
+def test_escape_hold_after_the_band_was_narrowed():
+    # At the threshold (1/Δ2 = 2) m grows slowly for ever: the hold starts late, after a
+    # compression has halved the band (span cap), and widens it again; the band's cell averages
+    # must survive both (this once failed on an array shape). Resolution 0.5: ~1000 time units in 4 s.
+    at_threshold = ModelParams.from_inv_delta2(3, 2.0, 1.0)
+    result = solve_chsck(at_threshold, 1000.0, 1e-10, resolution=0.5, error_estimate=False)
+    assert result.success, result.message
+    assert result.t[-1] >= 1000.0 and 0 < result.m[-1] < 1e-3  # no escape at the threshold
+    assert result.monitors["energy_increase"] < 1e-4
+
+
 def test_monitors_and_energy_decrease():
     result = solve_chsck(REFERENCE, 100.0, 1e-3, resolution=0.5, error_estimate=False)
     # gradient flow: ε non-increasing up to the row tolerance of the implicit solve

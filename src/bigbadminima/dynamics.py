@@ -750,8 +750,9 @@ class _DoublingSolver:
         i, h, old_kb = self.filled, self.h, self.Kb
         keep = {k: self._band_source(k, self.X, h) for k in (i, i - 1, i - 2)}
         self.Kb = 2 * old_kb
-        xh = np.zeros((self.Xh.shape[0], self.Kb + 1))
-        xh[:, : old_kb + 1] = self.Xh
+        # a compression that halved Kb keeps Xh's width: columns past old_kb are unused there
+        xh = np.zeros((self.Xh.shape[0], max(self.Kb + 1, self.Xh.shape[1])))
+        xh[:, : old_kb + 1] = self.Xh[:, : old_kb + 1]
         for l in range(1, i + 1):
             for q in range(old_kb + 1, min(self.Kb, l) + 1):
                 xh[l, q] = 0.5 * (self.X[l - 1, l - q] + self.X[l, l - q])
