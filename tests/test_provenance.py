@@ -54,8 +54,13 @@ def test_config_digest_ignores_key_order_but_not_values():
 
 
 def test_every_seed_is_collected_at_any_depth():
-    config = {"simulation": {"seeds": [1, 2], "n": [32]}, "finite_size": {"study": {"seed": 7}}, "dynamics": {}}
-    assert collect_seeds(config) == {"simulation.seeds": [1, 2], "finite_size.study.seed": 7}
+    config = {"simulation": {"seeds": [1, 2], "n": [32]}, "finite_size": {"study": {"seed": 7}}, "dynamics": {},
+              "sizes": {"runs": [{"n": 8, "seeds": [3]}, {"n": 16}], "first_seed": 5, "amp_seeds": [9],
+                        "seeded": True}}
+    assert collect_seeds(config) == {
+        "simulation.seeds": [1, 2], "finite_size.study.seed": 7, "sizes.runs[0].seeds": [3],
+        "sizes.first_seed": 5, "sizes.amp_seeds": [9],
+    }
 
 
 def test_benchmarks_are_summed_and_maximised_per_rule(run_folder):

@@ -5,7 +5,8 @@ The manifest (``results/manifest.json``, written by ``bigbadminima manifest``) r
 * the git commit of the checkout and whether it had uncommitted changes,
 * the versions of the packages the results depend on, and the platform,
 * the resolved configuration (defaults filled in) and its SHA-256,
-* every seed in the configuration (any key named ``seed`` or ``seeds``, at any depth),
+* every seed in the configuration (any key named ``seed``, ``seeds``, ``*_seed`` or ``*_seeds``, at
+  any depth),
 * the SHA-256 and size of every file under the results folder, data and figures in
   ``outputs``, logs and benchmark files in ``logs`` (they carry times and host details),
 * wall time and peak memory per rule, summed and maximised over that rule's jobs, read
@@ -140,17 +141,23 @@ def config_digest(config: Mapping) -> str:
     return hashlib.sha256(_canonical_json(config).encode()).hexdigest()
 
 
-def collect_seeds(config: Mapping, prefix: str = "") -> dict:
-    """{"section.key": value} for every key named ``seed`` or ``seeds``, at any depth of the configuration.
+def _is_seed_key(key) -> bool:
+    return isinstance(key, str) and (key in ("seed", "seeds") or key.endswith(("_seed", "_seeds")))
+
+
+def collect_seeds(config, prefix: str = "") -> dict:
+    """{"section.key": value} for every key named ``seed``, ``seeds``, ``*_seed`` or ``*_seeds``, at
+    any depth of the configuration, list items included (``finite_size.sizes[0].seeds``).
 
     Stages name their seeds this way, so a new stage's seeds appear here without a change.
     """
     seeds = {}
-    for key, value in config.items():
-        path = f"{prefix}.{key}" if prefix else str(key)
-        if key in ("seed", "seeds"):
+    items = config.items() if isinstance(config, Mapping) else enumerate(config)
+    for key, value in items:
+        path = f"{prefix}[{key}]" if isinstance(key, int) else (f"{prefix}.{key}" if prefix else str(key))
+        if _is_seed_key(key):
             seeds[path] = value
-        elif isinstance(value, Mapping):
+        elif isinstance(value, (Mapping, list)):
             seeds.update(collect_seeds(value, path))
     return seeds
 

@@ -94,13 +94,14 @@ rule gf_threshold:
         "results/benchmarks/gf_threshold.tsv"
     params:
         t_min_fraction=fmt(DYNAMICS["t_min_fraction"]),
+        seed=DYNAMICS["bootstrap_seed"],
         escape_m0=" ".join(fmt(value) for value in DYNAMICS["escape_m0"]),
     threads: 1
     conda:
         CONDA_ENV
     shell:
         "bigbadminima gf-threshold --rates {input.rates} --curves {input.curves} "
-        "--t-min-fraction {params.t_min_fraction} --escape-m0 {params.escape_m0} "
+        "--t-min-fraction {params.t_min_fraction} --seed {params.seed} --escape-m0 {params.escape_m0} "
         "--threshold-table {output.threshold} --rates-table {output.rates} --escape-table {output.escape} "
         "--checks {output.checks} --threads {threads} 2> {log}"
 

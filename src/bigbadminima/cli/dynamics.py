@@ -19,6 +19,7 @@ from ._common import (
     add_model_arguments,
     add_threads_argument,
     finite_float,
+    int_at_least,
     pin_threads,
     positive_float,
     print_json,
@@ -85,6 +86,7 @@ def register(subparsers) -> None:
     parser.add_argument("--escape-m0", type=positive_float, nargs="+", default=[1e-10, 1e-30],
                         help="m0 values for the escape-time predictions (default 1e-10 1e-30)")
     parser.add_argument("--confidence", type=positive_float, default=0.95, help="interval level (default 0.95)")
+    parser.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the interval's bootstrap (default 0)")
     parser.add_argument("--threshold-table", required=True, help="numerical threshold points (.csv)")
     parser.add_argument("--rates-table", required=True, help="growth rates per run and time (.csv)")
     parser.add_argument("--escape-table", required=True, help="escape times and fitted divergences (.csv)")
@@ -226,7 +228,7 @@ def cmd_gf_threshold(args) -> int:
         closed = float(gf_threshold(int(p), float(delta_p)))
         try:
             fit = fits.threshold_from_rates(group["inv_delta2"], group["rate_inf"], group["rate_inf_err"],
-                                            confidence=args.confidence)
+                                            confidence=args.confidence, seed=args.seed)
         except ValueError as exc:
             raise CliError(f"p={p}, Δp={delta_p:g}: threshold fit failed ({exc})") from exc
         threshold_rows.append({
