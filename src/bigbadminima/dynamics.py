@@ -675,7 +675,7 @@ class _DoublingSolver:
             self.Xv[i, 1 : i + 1] = 0.5 * (self.X[i, :i] + self.X[i, 1 : i + 1]) + h / 12.0 * (row[1:] - row[:-1])
         for l in range(1, N + 1):
             for q in range(1, min(self.Kb, l) + 1):
-                self.Xh[l, q] = 0.5 * (self.X[l - 1, l - q] + self.X[l, l - q])
+                self.Xh[l, q] = self._trapezoid_xh(self.X, l, q)
         self.m[:] = m
         self.mu[:] = mu
         self.energy[:] = energy
@@ -755,7 +755,7 @@ class _DoublingSolver:
         xh[:, : old_kb + 1] = self.Xh[:, : old_kb + 1]
         for l in range(1, i + 1):
             for q in range(old_kb + 1, min(self.Kb, l) + 1):
-                xh[l, q] = 0.5 * (self.X[l - 1, l - q] + self.X[l, l - q])
+                xh[l, q] = self._trapezoid_xh(self.X, l, q)
         self.Xh = xh
         self._set_band_grid()
         self.bands = {k: self._resample(src, self.stencils.tau) for k, src in keep.items()}
@@ -859,7 +859,12 @@ class _DoublingSolver:
     def _xh_old(self, l: int, q: int, old_X: np.ndarray) -> float:
         if q <= self.Kb:
             return self.Xh[l, q]
-        return 0.5 * (old_X[l - 1, l - q] + old_X[l, l - q])
+        return self._trapezoid_xh(old_X, l, q)
+
+    @staticmethod
+    def _trapezoid_xh(X: np.ndarray, l: int, q: int) -> float:
+        """Xh[l, q] by the trapezoid in s, ½(χ(t_{l-1}, t_{l-q}) + χ(t_l, t_{l-q})), where no band gives it."""
+        return 0.5 * (X[l - 1, l - q] + X[l, l - q])
 
     def _band_source(self, i: int, X: np.ndarray, h: float):
         """(lags, ρ, ψ) of row i before compression: band nodes, then coarse lags beyond it."""
