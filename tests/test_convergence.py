@@ -55,7 +55,7 @@ def test_median_distance_of_a_known_finite_size_correction():
                    for n in (50, 100, 200, 400)]
     for comparison in comparisons:
         assert comparison.deviation == pytest.approx(2.0 / (np.e * comparison.n), rel=1e-6)
-        assert comparison.deviation_standard_error < 1e-12  # every bootstrap draw is the same
+        assert comparison.summary_row(0.95)["deviation_standard_error"] < 1e-12  # every bootstrap draw is the same
     fit = convergence_exponent(comparisons, "deviation")
     assert fit["exponent"] == pytest.approx(1.0, abs=1e-6)
     assert fit["prefactor"] == pytest.approx(2.0 / np.e, rel=1e-6)
@@ -70,7 +70,7 @@ def test_bootstrap_resamples_instances_and_is_reproducible():
     assert first.instances == 10 and first.runs == 30
     # the band holds the median; the draws scatter on the instance scale spread/√N·max g = 0.037
     assert np.all(first.band_low <= first.median + 1e-12) and np.all(first.median <= first.band_high + 1e-12)
-    assert 0.002 < first.deviation_standard_error < 0.037
+    assert 0.002 < first.summary_row(0.95)["deviation_standard_error"] < 0.037
 
 
 def test_inputs_are_checked():

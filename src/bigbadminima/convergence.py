@@ -104,10 +104,6 @@ class SizeComparison:
     standardised_deviation: float
     standardised_null_draws: np.ndarray
 
-    @property
-    def deviation_standard_error(self) -> float:
-        return float(np.std(self.deviation_draws, ddof=1))
-
     def critical_value(self, level: float) -> float:
         """The level-quantile of max_t |median* − median|/se(t) over the bootstrap draws."""
         return float(np.quantile(self.standardised_null_draws, level))
