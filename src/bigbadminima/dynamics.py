@@ -20,87 +20,47 @@ Heun predictor-corrector in t, every memory integral by the trapezoid rule. Seco
 because the quadratures use the left limit R(t, t⁻) = 1 at s = t (theory.md §C.3: the authors'
 code uses R(t,t) = 0 there, which is first order). Memory O(n²), work O(n³) for n steps.
 
-``method="doubling"`` — the long-time scheme (:class:`_DoublingSolver`). A Kim-Latz window of
-N + 1 points (theory.md §C.2) whose step doubles each time it fills, so that t_max costs
-O(N³ log t_max) work and O(N²) memory. It is written for T = 0, where the authors' T = 1
-construction (fluctuation-dissipation relation between R and C near the diagonal) does not
-hold. Adaptation:
+``method="doubling"`` — the long-time scheme (:class:`_DoublingSolver`), T = 0 only. A Kim-Latz
+window of N + 1 points (theory.md §C.2) whose step doubles each time it fills, so that t_max
+costs O(N³ log t_max) work and O(N²) memory. Its pieces (details in docs/dynamics.md §1):
 
 * the response enters through the integrated response χ(t,t') = ∫_t'^t R(t,s) ds, its cell
-  averages, and the first moments of R in each cell, so that merging two cells is exact;
-* the fast, near-diagonal part of R (lags below ``band_cells``·h) is recomputed at every new
-  time on a sub-grid that is fine near lag 0 and geometric further out (the *band*), from the
-  R equation written in lag coordinates, time-translation invariance corrected to second order
-  in the age by the drift of the band along the diagonal;
+  averages and the first moments of R in each cell, so that merging two cells is exact;
+* *band*: the near-diagonal part of R (lags below ``band_cells``·h) is recomputed at every new
+  time on a sub-grid fine near lag 0 and geometric further out, from the R equation in lag
+  coordinates, corrected to second order in the age by the band's drift along the diagonal;
 * the rest of each new row is implicit (BDF2 in t at fixed t', stiff diagonal terms and the
-  multiplier treated implicitly), solved by Anderson-accelerated fixed-point iteration and, when
-  that stalls (large steps: the near-diagonal C equations are nearly degenerate at marginal
-  states), by Jacobian-free Newton-GMRES;
-* band span: the band march integrates a nearly neutral equation in the lag (at marginal
-  states μ ≈ 2σ balances the convolution, theory.md §D.4), so its errors grow with the lag it
-  covers. Measured (p=3, Δp=1, 1/Δ2=1.8): with 16 band cells the march and the BDF2 columns
-  disagree by 3e-3 in χ at lag 2.6·10³ (h = 164) and the rows stop converging once Kb·h reaches
-  ~2.6e3-5e3 (t ≈ 2·10⁴ at resolution 1, 10⁴ at resolution 2). So the span is capped at
-  ``band_span`` = 40: past it each compression halves Kb (the kept bands then cover the new
-  band exactly), down to 4 cells; after that the span grows as 4h;
-* far cells: the centroid of R in each cell (its first moment over its mass) is carried
-  from row to row instead of the trapezoid value 1/2, so that the exact moments of the band
-  and of merged cells survive. The first cell [0, h] holds the initial layer of C(t, s) at
-  s = O(1) (C(t, 0) ≈ 0.02 but C(t, h) ≈ 0.17 at t = 2·10⁴): at each compression its centroid
-  is recalibrated so that the μ integrand keeps its finer-grid value. Without these two, the
-  re-evaluated last row of a window changed μ's integral by 7e-4 (h = 2.56) to 3.5e-3
-  (h = 164), μ dropped by ~6e-4 at each compression and 1-C(t, t-h) jumped 100-fold;
-* the m quadrature and the m step are exact for m ∝ e^{κt} wherever m grows exponentially
-  (m0 → 0⁺ runs; full runs before the escape, where |κ|h >= 0.01), since the late steps are not
-  small against 1/λ (:meth:`_DoublingSolver._local_growth`);
-* escape hold: from small m0 the escape (theory.md §C.3: m from ~0.01 to 0.8 within ~20 time
-  units near t ≈ 200) would otherwise fall on window steps ~1, where the error was a shift of the
-  escape time (max |m - m_half| = 0.25 at resolution 1). When the window is full and doubling
-  the step would give 2h·|dm/dt| > ``escape_bound`` = 0.002/resolution, with dm/dt predicted by
-  extrapolating the present growth rate 4 times the present time ahead (capped by |m| <= 1),
-  the window grows by N/2 rows at the same step instead (at most 8N rows: memory stays
-  bounded), and the band doubles its cells (up to N/8) so that its lag span keeps growing like
-  t. Once m has settled, the compressions resume (several at once: the window shrinks back to
-  N rows). For the benchmark case the hold starts at t = 41 with h = 0.16 (resolution 1) and
-  ends at t ≈ 225. Holding without widening the band left an error 10x larger.
-
-Escape, measured (p=3, Δp=1, 1/Δ2=2.5, m0=1e-10; benchmarks/bench_dynamics.py, one thread per
-process): first time with m > 0.4 is 199.653 (resolution 0.5), 199.687 (1), 199.685 (1.125),
-199.673 (2); the unheld scheme gave 196.55, 198.87, 199.47, 199.71 at resolutions 0.5-4 (theory.md
-§G: 199.5 ± 2). To t = 1000 with the error estimate, ``workers=2`` (the half-resolution run in a
-second process): resolution 1 in 18.6 s, max m_error 1.5e-3 (at the escape); resolution 1.125 in
-25.5 s, max m_error 4.9e-4, 200 MB; resolution 2 in 210 s (one process, loaded), 5.5e-4. The
-estimate at resolution 1 is pessimistic (its resolution-0.5 partner is the less converged run:
-a resolution-1 run with the band and sub-grid of resolution 2 differs from resolution 1 by
-2.2e-4). After the escape m_error < 1e-10. Richardson over levels is not usable: the escape
-times are not monotone in the level (0.25: 199.574, 0.5: 199.754, 1: 199.708 with the hold but
-without band widening). To t = 10⁵ at resolution 1.125 with its estimate: 37 s, 200 MB, m(10⁵)
-= m* = 0.826912 (theory.md §D.5) with m_error 8e-12.
-
-Accuracy, measured (tests/test_dynamics.py and the issue-4 report): second order in the
-resolution up to t ~ 10²-10³; later the order drops to ~1.3-1.5 (start-up transients of each
-doubling and the coarse cells next to t' = 0). Below the threshold (p=3, Δp=1, 1/Δ2 = 1.8,
-m0 = 1e-10) resolution 1 reaches t = 10⁵ in 36 s and 170 MB on one core (1/Δ2 = 1.5 and linear
-mode: 30-40 s); resolution 2 with its error estimate (the resolution-1 run, ``workers=2``) in
-145 s, 187 MB, with m(10⁵) = 2.59e-5, m_error 2.0e-6, μ 1.3e-4 below 2√f''(1) and still rising,
-|C| <= 1 and the μ identity to 8e-10. Left over: each compression still starts a transient (μ
-drops by 6e-5-9e-5, then recovers within the window; the energy rises by up to 8e-5 at
-resolution 1, 5e-5 at resolution 2; windows' last rows of resolutions 1 and 2 agree to 5e-5 in
-μ). Resolution 0.5 (window 128) is the coarsest usable one: below the threshold it develops a
-growing oscillation mid-window at h = 328 and stops at t ≈ 3.4·10⁴, so there an error estimate
-at t = 10⁵ needs resolution >= 2 (above it, where the run settles at m*, resolution 1.125 with
-its estimate reaches 10⁵).
+  multiplier implicit), solved by Anderson-accelerated fixed-point iteration, then
+  Jacobian-free Newton-GMRES where that stalls;
+* *band span*: the band's lag span Kb·h is capped at ``band_span``: past it each compression
+  halves Kb (the kept bands then cover the new band exactly), down to ``MIN_BAND_CELLS``;
+* *far cells*: the centroid of R in each cell is carried from row to row (not the trapezoid's
+  1/2), so the exact moments of the band and of merged cells survive; *initial layer*: at each
+  compression the first cell's centroid is recalibrated so that the μ integrand keeps its
+  finer-grid value;
+* the m quadrature and the m step are exact for m ∝ e^{κt} where m grows exponentially
+  (:meth:`_DoublingSolver._local_growth`);
+* *escape hold*: when doubling the step would give 2h·|dm/dt| > ``escape_bound`` (dm/dt
+  extrapolated ``HOLD_HORIZON`` times the present time ahead), the window grows by N/2 rows at
+  the same step instead (at most ``HOLD_LIMIT``·N rows) and the band doubles its cells (up to
+  N/8); the compressions resume once m has settled.
 
 Error control (theory.md §C.3, "always show convergence in h"): every run is repeated at half
 the resolution (2h for the uniform scheme; window N/2, every sub-grid length doubled, for the
 doubling scheme) and the error of m is estimated as |m - m_half| / 3 (second order), reported
-column by column with the solution. Where the order has dropped (late times) this estimate is
-low by up to a factor ~2.
+column by column with the solution.
 
 ``linear=True`` solves the m0 → 0⁺ limit: C, R, μ follow the signal-free dynamics and m enters
 linearly (f'(m) → m/Δ2, the O(m²) terms dropped); the result holds log(m(t)/m0), which stays
 finite where m itself would saturate. Its slope is the growth rate used to locate the
 gradient-flow threshold (theory.md §C.3, §D.6; :mod:`bigbadminima.fits`).
+
+:func:`solve_chsck` refuses up front runs over the cost bounds ``MAX_MEMORY_BYTES``,
+``MAX_UNIFORM_STEPS``, ``MAX_DOUBLINGS`` and ``MIN_DOUBLING_RESOLUTION``.
+
+docs/dynamics.md holds the rest: every tuning knob with its meaning and how it scales with the
+resolution, the measured accuracy, cost and limits, the pitfalls that shaped the scheme, and the
+golden run (tests/data/golden/) that a change of the numerics must reproduce or regenerate.
 """
 
 from __future__ import annotations
@@ -1174,13 +1134,10 @@ class _DoublingSolver:
         In m0 → 0⁺ runs m grows like e^{λt} without end, and in full runs from small m0 for
         the whole approach to the escape (theory.md §C.3), with λh ~ 0.1 at the window steps
         there: linear interpolation of m between grid points loses (λh)²/8 of the m memory at
-        every step, which shifted the escape time by 2.3 between resolutions 0.5 and 1 (p=3,
-        Δp=1, 1/Δ2=2.5, m0=1e-10). So the m memory and the m step are written for
-        m = e^{κt}·(linear), exact for pure exponentials and still second order (and the plain
-        rules) once m saturates and κ -> 0. Measured on that case: log m of resolutions 1 and
-        2 agree to 4e-4 up to t = 160 (9e-3 with κ = 0). Full runs use it only where |κ|h >=
-        GROWTH_FIT_MIN: the fitted far cells take R constant in each cell, which on the
-        plateau (κ ~ 1e-6) raised the energy by 1.6e-5 after compressions.
+        every step. So the m memory and the m step are written for m = e^{κt}·(linear), exact
+        for pure exponentials and still second order (and the plain rules) once m saturates
+        and κ -> 0. Full runs use it only where |κ|h >= GROWTH_FIT_MIN (the fitted far cells
+        take R constant in each cell). Measured effects: docs/dynamics.md §3.
         """
         a, b = self.m[i - 1], self.m[i - 2]
         if a * b <= 0:
