@@ -215,3 +215,35 @@ def test_match_times_pairs_the_shared_grid_points():
     assert coarse_idx.size == coarse.size  # every coarse point is on the fine grid
     empty = d._match_times(np.array([0.0, 1.0]), np.array([0.5]))
     assert empty[0].size == 0 and empty[1].size == 0
+
+
+# --- escape-hold policy on a synthetic m(t) -------------------------------------------------
+
+def policy_solver(m_of_t, h: float = 0.64, filled: int = 256, linear: bool = False, capacity: int | None = None):
+    """A doubling solver (resolution 1, window 256) in the state _hold reads: a full window of
+    step h with m(t_k) = m_of_t(k h), past the first window."""
+    solver = d._DoublingSolver(REFERENCE, 1e-10, linear=linear, **d._doubling_settings(1.0))
+    solver.h, solver.filled = h, filled
+    solver.capacity = capacity if capacity is not None else filled
+    solver._fine_response = None
+    solver.m = m_of_t(np.arange(filled + 1) * h)
+    return solver
+
+
+def test_hold_policy_on_synthetic_overlaps():
+    bound = d._doubling_settings(1.0)["escape_bound"]  # 0.002
+    # settled m: nothing changes, compress
+    assert not policy_solver(lambda t: np.full(t.shape, 0.8269))._hold()
+    # exponential approach to the escape: λ = 0.1 at t = 164 from m = 1e-6 predicts m -> 1 within
+    # 4 t, 2h·λ = 0.128 > bound: hold
+    growing = lambda t: 1e-6 * np.exp(0.1 * (t - t[-1]))  # noqa: E731
+    assert 2 * 0.64 * 0.1 > bound and policy_solver(growing)._hold()
+    # the same growth far too slow to reach the escape within 4 t: 2h·λ·m e^{4λt} < bound
+    slow = lambda t: 1e-30 * np.exp(1e-4 * (t - t[-1]))  # noqa: E731
+    assert not policy_solver(slow)._hold()
+    # never beyond HOLD_LIMIT·N rows, never in linear mode, never in the first window
+    assert not policy_solver(growing, capacity=8 * 256)._hold()
+    assert not policy_solver(growing, linear=True)._hold()
+    first = policy_solver(growing)
+    first._fine_response = np.zeros((2, 2))
+    assert not first._hold()
