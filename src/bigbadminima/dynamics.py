@@ -93,8 +93,8 @@ MAX_UNIFORM_STEPS = 20_000
 #: Doubling scheme: most step doublings (compressions) of one run, i.e. t_max <= 2^40 times the
 #: first window's span (2.56 for resolution >= 1/8, so t_max <= 2.8e12). The band sub-grid
 #: gains ~ln 2/η nodes per doubling and its convolution costs O(nodes²) per row, so the work of
-#: the late windows grows like the square of the doublings: t_max = 1e300 (~1000 doublings)
-#: would not end. t = 10^6 needs 19 doublings.
+#: the late windows grows like the square of the doublings: t_max = 1e300 (~1000 doublings,
+#: ~1.1e4 band nodes) would not finish. t = 10^6 needs 19 doublings.
 MAX_DOUBLINGS = 40
 #: Doubling scheme: the band sub-grid needs η = 1/(16·resolution) < 1 (its geometric part starts
 #: from the first lag step); at resolution <= 1/16 the grid construction never ends once the
