@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .gradient_flow import run_gradient_flow
+from .gradient_flow import check_step_count, run_gradient_flow
 from .model import Instance
 
 __all__ = ["EscapeRuns", "fit_log_growth", "first_passage_time", "run_until_escape", "wilson_interval"]
@@ -75,6 +75,7 @@ def run_until_escape(
     (a multiple of dt; segment and horizon multiples of it); replicas that escaped in a
     segment leave the batch. ``progress(t, active_replicas)`` is called after each segment.
     """
+    check_step_count(horizon, dt)
     steps = [round(value / record_every) for value in (horizon, segment)]
     for value, count in zip((horizon, segment), steps):
         if count < 1 or abs(count * record_every - value) > 1e-9 * value:

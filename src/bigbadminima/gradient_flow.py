@@ -24,13 +24,25 @@ import numpy as np
 
 from .model import Instance
 
-__all__ = ["FlowBlowUp", "FlowResult", "initial_conditions", "log_time_grid", "run_gradient_flow"]
+__all__ = ["FlowBlowUp", "FlowResult", "check_step_count", "initial_conditions", "log_time_grid", "run_gradient_flow"]
 
 #: Largest tolerated drift of |x|²/N - 1 in one step, *before* the retraction. The drift is a
 #: measure of the local truncation error (the exact flow keeps the norm); a resolved RK4 step
 #: drifts by ~1e-5 at dt = 0.1 on an O(1) gradient. Beyond 1e-3 the step no longer resolves the
 #: flow (instability, blow-up) and the run stops instead of projecting the error away.
 NORM_DRIFT_LIMIT = 1e-3
+#: Most RK4 steps one call integrates (t_max / dt). The default config's longest run takes 4·10³
+#: steps; 10⁷ steps at N = 64 already take hours, so a larger count is a mistyped t_max or dt.
+MAX_STEPS = 10_000_000
+
+
+def check_step_count(t_max: float, dt: float) -> None:
+    """Refuse a non-finite or non-positive horizon or step, and more than MAX_STEPS steps."""
+    if not (math.isfinite(t_max) and t_max > 0 and math.isfinite(dt) and dt > 0):
+        raise ValueError(f"the horizon and the step must be finite and > 0, got {t_max!r} and dt = {dt!r}")
+    if t_max / dt > MAX_STEPS:
+        raise ValueError(f"{t_max:g} / dt = {t_max / dt:.3g} RK4 steps exceeds the limit of {MAX_STEPS:.0e} "
+                         "steps per run (gradient_flow.MAX_STEPS): use a larger dt or a shorter horizon")
 
 
 class FlowBlowUp(RuntimeError):
@@ -116,6 +128,7 @@ def run_gradient_flow(
     ``NORM_DRIFT_LIMIT`` (the step is too large for the flow; the message says so).
     ``progress(t)`` is called after every recorded time.
     """
+    check_step_count(t_max, dt)
     x = np.array(np.atleast_2d(x0), dtype=float)
     n = instance.n
     if x.shape[1] != n:

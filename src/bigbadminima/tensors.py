@@ -35,6 +35,7 @@ __all__ = [
     "DenseTensor",
     "PACKED_DTYPES",
     "PackedTensor",
+    "TENSOR_LAYOUTS",
     "combinations_lex",
     "iter_unique_entries",
     "n_unique_entries",
@@ -184,6 +185,17 @@ KERNEL_FASTMATH = {"reassoc", "contract"}
 
 #: Storage dtype of each packed layout (accumulation is always float64).
 PACKED_DTYPES = {"packed": np.float64, "packed32": np.float32}
+#: Every storage layout of the order-p tensor, the reference (dense) first.
+TENSOR_LAYOUTS = ("dense", *PACKED_DTYPES)
+
+
+def tensor_bytes(n: int, p: int, layout: str) -> int:
+    """Bytes of the stored tensor: N^p float64 numbers dense, C(N, p) entries packed."""
+    if layout == "dense":
+        return 8 * n**p
+    if layout in PACKED_DTYPES:
+        return np.dtype(PACKED_DTYPES[layout]).itemsize * n_unique_entries(n, p)
+    raise ValueError(f"unknown tensor layout {layout!r}; known: {', '.join(TENSOR_LAYOUTS)}")
 
 
 @njit(fastmath=KERNEL_FASTMATH, cache=True)
@@ -582,9 +594,9 @@ class PackedTensor:
 def tensor_from_unique_entries(
     layout: str, n: int, p: int, blocks: Iterator[tuple[np.ndarray, np.ndarray]]
 ) -> DenseTensor | PackedTensor:
-    """Build the storage ``layout`` ("dense", "packed", "packed32") from the canonical stream."""
+    """Build the storage ``layout`` (one of TENSOR_LAYOUTS) from the canonical stream."""
     if layout == "dense":
         return DenseTensor.from_unique_entries(n, p, blocks)
     if layout in PACKED_DTYPES:
         return PackedTensor.from_unique_entries(n, p, blocks, dtype=PACKED_DTYPES[layout])
-    raise ValueError(f"unknown tensor layout {layout!r}; known: 'dense', {', '.join(map(repr, PACKED_DTYPES))}")
+    raise ValueError(f"unknown tensor layout {layout!r}; known: {', '.join(TENSOR_LAYOUTS)}")
