@@ -390,7 +390,8 @@ def good_minimum(params: ModelParams) -> GoodMinimum:
     def balance(m):
         return params.df(m) ** 2 * (1.0 - m * m) - m * m * params.df1
 
-    grid = np.linspace(0.0, 1.0, _OVERLAP_SCAN_POINTS)[1:-1]
+    # m = 1 closes the scan (balance = -f'(1) < 0 there): a root in the last cell, m* -> 1 at large 1/Δ2
+    grid = np.linspace(0.0, 1.0, _OVERLAP_SCAN_POINTS)[1:]
     values = balance(grid)
     crossings = np.flatnonzero((values[:-1] > 0) & (values[1:] <= 0))
     if crossings.size == 0:
