@@ -22,7 +22,7 @@ code uses R(t,t) = 0 there, which is first order). Memory O(n²), work O(n³) fo
 
 ``method="doubling"`` — the long-time scheme (:class:`_DoublingSolver`), T = 0 only. A Kim-Latz
 window of N + 1 points (theory.md §C.2) whose step doubles each time it fills, so that t_max
-costs O(N³ log t_max) work and O(N²) memory. Its pieces (details in docs/dynamics.md §1):
+costs O(N³ log t_max) work and O(N²) memory. Its pieces (details in docs/dynamics.md section 1):
 
 * the response enters through the integrated response χ(t,t') = ∫_t'^t R(t,s) ds, its cell
   averages and the first moments of R in each cell, so that merging two cells is exact;
@@ -1137,7 +1137,7 @@ class _DoublingSolver:
         every step. So the m memory and the m step are written for m = e^{κt}·(linear), exact
         for pure exponentials and still second order (and the plain rules) once m saturates
         and κ -> 0. Full runs use it only where |κ|h >= GROWTH_FIT_MIN (the fitted far cells
-        take R constant in each cell). Measured effects: docs/dynamics.md §3.
+        take R constant in each cell). Measured effects: docs/dynamics.md section 3.
         """
         a, b = self.m[i - 1], self.m[i - 2]
         if a * b <= 0:
