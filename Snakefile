@@ -6,7 +6,7 @@ from pathlib import Path
 
 from snakemake.utils import min_version
 
-from bigbadminima.workflow_config import ConfigError, validate_config
+from bigbadminima.workflow_config import ConfigError, load_yaml_strict, validate_config
 
 min_version("9.0")
 
@@ -15,11 +15,13 @@ configfile: "workflow/config/default.yaml"
 
 
 try:
+    for _configfile in workflow.configfiles:  # Snakemake's own loader keeps the last of duplicate keys
+        load_yaml_strict(_configfile)
     validate_config(config, Path(workflow.basedir) / "workflow" / "schemas")
 except ConfigError as error:
     raise WorkflowError(str(error)) from None
 
-# File-name fields: integers, or numbers as written by fmt() in workflow/rules/common.smk.
+# File-name fields: integers, or numbers as written by encode_value() (lossless; common.smk).
 wildcard_constraints:
     p=r"\d+",
     n=r"\d+",

@@ -3,6 +3,8 @@
 import sys
 from pathlib import Path
 
+from bigbadminima.workflow_config import encode_value
+
 # The rules call the package's CLI, `bigbadminima`, installed beside the Python that runs Snakemake;
 # that folder goes first on PATH, so no activated shell is needed (and `--lint` sees plain commands).
 shell.prefix(f'set -euo pipefail; export PATH="{Path(sys.executable).parent}:$PATH"; ')
@@ -13,8 +15,36 @@ CHECK_TABLES = []
 
 
 def fmt(value):
-    """A number as it appears in file names and wildcards: 2.0 -> '2', 1.6 -> '1.6', 1e-10 -> '1e-10'."""
-    return f"{value:g}"
+    """A number as it appears in file names and on command lines: lossless (2.0 -> '2',
+    2.1234567 -> '2.1234567', 1e-10 -> '1e-10'; bigbadminima.workflow_config.encode_value)."""
+    return encode_value(value)
+
+
+def run_table(runs, key):
+    """{output path: {parameter: exact text}} for the runs of one rule, refusing two runs on one path.
+
+    ``runs``: (path, parameters) pairs built from the config; ``key`` names the config entry in the
+    error. The rule's shell reads ``{params.run[name]}``: the config's exact value, never the file name.
+    """
+    table = {}
+    for path, parameters in runs:
+        if path in table:
+            raise WorkflowError(f"{key}: two runs share the output {path} (a value is repeated)")
+        table[path] = {name: fmt(value) if isinstance(value, (int, float)) else value
+                       for name, value in parameters.items()}
+    return table
+
+
+def run_parameters(table, what):
+    """A ``params:`` function: the exact parameters of the run whose output is being built."""
+
+    def lookup(wildcards, output):
+        try:
+            return table[output[0]]
+        except KeyError:
+            raise WorkflowError(f"{output[0]} is not a {what} of the configuration") from None
+
+    return lookup
 
 
 def notebook_shell(source, parameters):

@@ -8,8 +8,22 @@ if len(CONVERGENCE_BY_N) != len(CONVERGENCE["sizes"]):
     raise WorkflowError("convergence.sizes: each N may appear once")
 CONVERGENCE_POINT = (f"p{CONVERGENCE['p']}/dp{fmt(CONVERGENCE['delta_p'])}/m0_{fmt(CONVERGENCE['m0'])}/"
                      f"id2_{fmt(CONVERGENCE['inv_delta2'])}")
-CONVERGENCE_CURVE = (f"results/dynamics/curves/p{CONVERGENCE['p']}/dp{fmt(CONVERGENCE['delta_p'])}/"
-                     f"m0_{fmt(CONVERGENCE['m0'])}/t{fmt(CONVERGENCE['t_max'])}/id2_{fmt(CONVERGENCE['inv_delta2'])}.csv")
+CONVERGENCE_CURVE = curve_path(CONVERGENCE["p"], CONVERGENCE["delta_p"], CONVERGENCE["m0"], CONVERGENCE["t_max"],
+                               CONVERGENCE["inv_delta2"])
+# The large-N curve from the same m0 is one more run of rule dynamics_curve (dynamics.smk).
+DYNAMICS_CURVE_TABLE.setdefault(CONVERGENCE_CURVE, run_table([(CONVERGENCE_CURVE, {
+    "p": CONVERGENCE["p"], "delta_p": CONVERGENCE["delta_p"], "m0": CONVERGENCE["m0"],
+    "t_max": CONVERGENCE["t_max"], "inv_delta2": CONVERGENCE["inv_delta2"],
+})], "convergence")[CONVERGENCE_CURVE])
+# The exact parameters of each run, by output path (file names only encode them).
+CONVERGENCE_TABLE = run_table((
+    (f"results/convergence/{CONVERGENCE_POINT}/n{n}.csv",
+     {"p": CONVERGENCE["p"], "delta_p": CONVERGENCE["delta_p"], "inv_delta2": CONVERGENCE["inv_delta2"],
+      "m0": CONVERGENCE["m0"], "n": n, "replicas": entry["replicas"],
+      # instance seeds first_seed, first_seed + 1, ... (sizes[].instances of them)
+      "seeds": " ".join(str(CONVERGENCE["first_seed"] + k) for k in range(entry["instances"]))})
+    for n, entry in CONVERGENCE_BY_N.items()
+), "convergence")
 
 
 rule convergence_run:
@@ -23,22 +37,18 @@ rule convergence_run:
     wildcard_constraints:
         m0=r"[0-9.e+-]+",
     params:
-        # instance seeds first_seed, first_seed + 1, ... (sizes[].instances of them)
-        seeds=lambda wildcards: " ".join(
-            str(CONVERGENCE["first_seed"] + k) for k in range(CONVERGENCE_BY_N[int(wildcards.n)]["instances"])
-        ),
-        replicas=lambda wildcards: CONVERGENCE_BY_N[int(wildcards.n)]["replicas"],
-        t_max=CONVERGENCE["t_max"],
-        dt=CONVERGENCE["dt"],
+        run=run_parameters(CONVERGENCE_TABLE, "convergence run"),
+        t_max=fmt(CONVERGENCE["t_max"]),
+        dt=fmt(CONVERGENCE["dt"]),
         points_per_decade=CONVERGENCE["points_per_decade"],
         tensor_layout=CONVERGENCE["tensor_layout"],
     threads: CONVERGENCE["threads"]
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima convergence-run --p {wildcards.p} --delta-p {wildcards.delta_p} "
-        "--inv-delta2 {wildcards.inv_delta2} --n {wildcards.n} --m0 {wildcards.m0} --seeds {params.seeds} "
-        "--replicas {params.replicas} --t-max {params.t_max} --dt {params.dt} "
+        "bigbadminima convergence-run --p {params.run[p]} --delta-p {params.run[delta_p]} "
+        "--inv-delta2 {params.run[inv_delta2]} --n {params.run[n]} --m0 {params.run[m0]} --seeds {params.run[seeds]} "
+        "--replicas {params.run[replicas]} --t-max {params.t_max} --dt {params.dt} "
         "--points-per-decade {params.points_per_decade} --tensor-layout {params.tensor_layout} "
         "--threads {threads} --out {output} 2> {log}"
 
@@ -46,7 +56,7 @@ rule convergence_run:
 rule convergence_summary:
     """Median trajectories vs the large-N curve, D(N) with bootstrap intervals, D ∝ N^-b, the stage's checks."""
     input:
-        runs=expand(f"results/convergence/{CONVERGENCE_POINT}/n{{n}}.csv", n=sorted(CONVERGENCE_BY_N)),
+        runs=sorted(CONVERGENCE_TABLE, key=lambda path: CONVERGENCE_TABLE[path]["n"]),
         curve=CONVERGENCE_CURVE,
     output:
         curves="results/tables/convergence_curves.csv",
@@ -64,7 +74,7 @@ rule convergence_summary:
         CONDA_ENV
     shell:
         "bigbadminima convergence-summary {input.runs} --curve {input.curve} --bootstrap-samples {params.samples} "
-        "--seed {params.seed} --curves-out {output.curves} --summary-out {output.summary} "
+        "--bootstrap-seed {params.seed} --curves-out {output.curves} --summary-out {output.summary} "
         "--checks {output.checks} --threads {threads} 2> {log}"
 
 

@@ -5,17 +5,30 @@
 
 DYNAMICS = config["dynamics"]
 
-DYNAMICS_CURVES = [
-    f"results/dynamics/curves/p{DYNAMICS['p']}/dp{fmt(DYNAMICS['delta_p'])}/m0_{fmt(m0)}/t{fmt(t_max)}/id2_{fmt(x)}.csv"
+
+
+def curve_path(p, delta_p, m0, t_max, inv_delta2):
+    """Output of one full CHSCK run (rule dynamics_curve): every parameter encoded losslessly."""
+    return f"results/dynamics/curves/p{p}/dp{fmt(delta_p)}/m0_{fmt(m0)}/t{fmt(t_max)}/id2_{fmt(inv_delta2)}.csv"
+
+
+# The exact parameters of each run, by output path (file names only encode them).
+DYNAMICS_CURVE_TABLE = run_table((
+    (curve_path(DYNAMICS["p"], DYNAMICS["delta_p"], m0, t_max, x),
+     {"p": DYNAMICS["p"], "delta_p": DYNAMICS["delta_p"], "m0": m0, "t_max": t_max, "inv_delta2": x})
     for m0, t_max in ((DYNAMICS["m0"], DYNAMICS["curve_t_max"]), (DYNAMICS["matched_m0"], DYNAMICS["matched_t_max"]))
     for x in DYNAMICS["curve_inv_delta2"]
-]
-DYNAMICS_ESCAPE_CURVES = [path for path in DYNAMICS_CURVES if f"/m0_{fmt(DYNAMICS['m0'])}/" in path]
-DYNAMICS_RATES = [
-    f"results/dynamics/rates/p{entry['p']}/dp{fmt(entry['delta_p'])}/t{fmt(entry.get('t_max', DYNAMICS['rate_t_max']))}/id2_{fmt(x)}.csv"
+), "dynamics.curve_inv_delta2")
+DYNAMICS_CURVES = list(DYNAMICS_CURVE_TABLE)
+DYNAMICS_ESCAPE_CURVES = [path for path, run in DYNAMICS_CURVE_TABLE.items() if run["m0"] == fmt(DYNAMICS["m0"])]
+DYNAMICS_RATE_TABLE = run_table((
+    (f"results/dynamics/rates/p{entry['p']}/dp{fmt(entry['delta_p'])}/t{fmt(t_max)}/id2_{fmt(x)}.csv",
+     {"p": entry["p"], "delta_p": entry["delta_p"], "t_max": t_max, "inv_delta2": x})
     for entry in DYNAMICS["threshold_sets"]
+    for t_max in [entry.get("t_max", DYNAMICS["rate_t_max"])]
     for x in entry["inv_delta2"]
-]
+), "dynamics.threshold_sets")
+DYNAMICS_RATES = list(DYNAMICS_RATE_TABLE)
 
 
 rule dynamics_curve:
@@ -30,13 +43,14 @@ rule dynamics_curve:
         m0=r"[0-9.e+-]+",
         t_max=r"[0-9.e+-]+",
     params:
+        run=run_parameters(DYNAMICS_CURVE_TABLE, "large-N curve"),
         resolution=fmt(DYNAMICS["resolution"]),
     threads: DYNAMICS["threads"]
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima dynamics --p {wildcards.p} --delta-p {wildcards.delta_p} --inv-delta2 {wildcards.inv_delta2} "
-        "--m0 {wildcards.m0} --t-max {wildcards.t_max} --resolution {params.resolution} --threads {threads} "
+        "bigbadminima dynamics --p {params.run[p]} --delta-p {params.run[delta_p]} --inv-delta2 {params.run[inv_delta2]} "
+        "--m0 {params.run[m0]} --t-max {params.run[t_max]} --resolution {params.resolution} --threads {threads} "
         "--out {output} 2> {log}"
 
 
@@ -51,13 +65,14 @@ rule dynamics_rate:
     wildcard_constraints:
         t_max=r"[0-9.e+-]+",
     params:
+        run=run_parameters(DYNAMICS_RATE_TABLE, "growth-rate run"),
         resolution=fmt(DYNAMICS["resolution"]),
     threads: DYNAMICS["threads"]
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima dynamics --linear --p {wildcards.p} --delta-p {wildcards.delta_p} "
-        "--inv-delta2 {wildcards.inv_delta2} --t-max {wildcards.t_max} --resolution {params.resolution} "
+        "bigbadminima dynamics --linear --p {params.run[p]} --delta-p {params.run[delta_p]} "
+        "--inv-delta2 {params.run[inv_delta2]} --t-max {params.run[t_max]} --resolution {params.resolution} "
         "--threads {threads} --out {output} 2> {log}"
 
 
@@ -101,7 +116,7 @@ rule gf_threshold:
         CONDA_ENV
     shell:
         "bigbadminima gf-threshold --rates {input.rates} --curves {input.curves} "
-        "--t-min-fraction {params.t_min_fraction} --seed {params.seed} --escape-m0 {params.escape_m0} "
+        "--t-min-fraction {params.t_min_fraction} --bootstrap-seed {params.seed} --escape-m0 {params.escape_m0} "
         "--threshold-table {output.threshold} --rates-table {output.rates} --escape-table {output.escape} "
         "--checks {output.checks} --threads {threads} 2> {log}"
 

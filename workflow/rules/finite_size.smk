@@ -5,18 +5,21 @@ FINITE_SIZE_BY_N = {entry["n"]: entry for entry in FINITE_SIZE["sizes"]}
 if len(FINITE_SIZE_BY_N) != len(FINITE_SIZE["sizes"]):
     raise WorkflowError("finite_size.sizes: each N may appear once")
 for _n, _entry in FINITE_SIZE_BY_N.items():
-    if not any(abs(value - FINITE_SIZE["escape_inv_delta2"]) < 1e-12
-               for value in _entry.get("inv_delta2", FINITE_SIZE["inv_delta2"])):
+    if FINITE_SIZE["escape_inv_delta2"] not in _entry.get("inv_delta2", FINITE_SIZE["inv_delta2"]):
         raise WorkflowError(
             f"finite_size: N={_n} does not run escape_inv_delta2 = {FINITE_SIZE['escape_inv_delta2']}; "
             "add it to its inv_delta2 (or to the grid)"
         )
 
-FINITE_SIZE_RUNS = [
-    f"results/finite_size/p{FINITE_SIZE['p']}/dp{fmt(FINITE_SIZE['delta_p'])}/n{n}/id2_{fmt(inv_delta2)}.csv"
+# The exact parameters of each run, by output path (file names only encode them).
+FINITE_SIZE_TABLE = run_table((
+    (f"results/finite_size/p{FINITE_SIZE['p']}/dp{fmt(FINITE_SIZE['delta_p'])}/n{n}/id2_{fmt(inv_delta2)}.csv",
+     {"p": FINITE_SIZE["p"], "delta_p": FINITE_SIZE["delta_p"], "n": n, "inv_delta2": inv_delta2,
+      "seeds": " ".join(str(seed) for seed in entry["seeds"]), "replicas": entry["replicas"]})
     for n, entry in FINITE_SIZE_BY_N.items()
     for inv_delta2 in entry.get("inv_delta2", FINITE_SIZE["inv_delta2"])
-]
+), "finite_size")
+FINITE_SIZE_RUNS = list(FINITE_SIZE_TABLE)
 
 
 rule finite_size_run:
@@ -28,20 +31,19 @@ rule finite_size_run:
     benchmark:
         "results/benchmarks/finite_size_run/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}.tsv"
     params:
-        seeds=lambda wildcards: " ".join(str(seed) for seed in FINITE_SIZE_BY_N[int(wildcards.n)]["seeds"]),
-        replicas=lambda wildcards: FINITE_SIZE_BY_N[int(wildcards.n)]["replicas"],
-        horizon=FINITE_SIZE["horizon"],
-        dt=FINITE_SIZE["dt"],
-        record_every=FINITE_SIZE["record_every"],
-        segment=FINITE_SIZE["segment"],
-        success_overlap=FINITE_SIZE["success_overlap"],
+        run=run_parameters(FINITE_SIZE_TABLE, "finite-size run"),
+        horizon=fmt(FINITE_SIZE["horizon"]),
+        dt=fmt(FINITE_SIZE["dt"]),
+        record_every=fmt(FINITE_SIZE["record_every"]),
+        segment=fmt(FINITE_SIZE["segment"]),
+        success_overlap=fmt(FINITE_SIZE["success_overlap"]),
         tensor_layout=FINITE_SIZE["tensor_layout"],
     threads: FINITE_SIZE["threads"]
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima finite-size-run --p {wildcards.p} --n {wildcards.n} --inv-delta2 {wildcards.inv_delta2} "
-        "--delta-p {wildcards.delta_p} --seeds {params.seeds} --replicas {params.replicas} "
+        "bigbadminima finite-size-run --p {params.run[p]} --n {params.run[n]} --inv-delta2 {params.run[inv_delta2]} "
+        "--delta-p {params.run[delta_p]} --seeds {params.run[seeds]} --replicas {params.run[replicas]} "
         "--horizon {params.horizon} --dt {params.dt} --record-every {params.record_every} "
         "--segment {params.segment} --success-overlap {params.success_overlap} "
         "--tensor-layout {params.tensor_layout} --threads {threads} --out {output} 2> {log}"
@@ -61,7 +63,7 @@ rule finite_size_summary:
     benchmark:
         "results/benchmarks/finite_size_summary.tsv"
     params:
-        escape_inv_delta2=FINITE_SIZE["escape_inv_delta2"],
+        escape_inv_delta2=fmt(FINITE_SIZE["escape_inv_delta2"]),
     threads: 1
     conda:
         CONDA_ENV

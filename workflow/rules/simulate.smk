@@ -2,14 +2,18 @@
 
 SIMULATION = config["simulation"]
 
-SIMULATION_RUNS = expand(
-    "p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}",
-    p=SIMULATION["p"],
-    delta_p=fmt(SIMULATION["delta_p"]),
-    n=SIMULATION["n"],
-    inv_delta2=[fmt(value) for value in SIMULATION["inv_delta2"]],
-    seed=SIMULATION["seeds"],
-)
+SIMULATION_RUNS = [
+    (f"p{SIMULATION['p']}/dp{fmt(SIMULATION['delta_p'])}/n{n}/id2_{fmt(inv_delta2)}/seed{seed}",
+     {"p": SIMULATION["p"], "delta_p": SIMULATION["delta_p"], "n": n, "inv_delta2": inv_delta2, "seed": seed})
+    for n in SIMULATION["n"]
+    for inv_delta2 in SIMULATION["inv_delta2"]
+    for seed in SIMULATION["seeds"]
+]
+# The exact parameters of each instance and run, by output path (file names only encode them).
+INSTANCE_TABLE = run_table(((f"results/instances/{run}.json", values) for run, values in SIMULATION_RUNS),
+                           "simulation")
+SIMULATION_TABLE = run_table(((f"results/simulation/{run}.csv", values) for run, values in SIMULATION_RUNS),
+                             "simulation")
 
 
 rule instance:
@@ -20,12 +24,16 @@ rule instance:
         "results/logs/instance/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.log",
     benchmark:
         "results/benchmarks/instance/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.tsv"
+    params:
+        run=run_parameters(INSTANCE_TABLE, "simulation instance"),
+        tensor_layout=SIMULATION["tensor_layout"],
     threads: 1
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima instance --p {wildcards.p} --n {wildcards.n} --inv-delta2 {wildcards.inv_delta2} "
-        "--delta-p {wildcards.delta_p} --seed {wildcards.seed} --threads {threads} --out {output} 2> {log}"
+        "bigbadminima instance --p {params.run[p]} --n {params.run[n]} --inv-delta2 {params.run[inv_delta2]} "
+        "--delta-p {params.run[delta_p]} --seed {params.run[seed]} --tensor-layout {params.tensor_layout} "
+        "--threads {threads} --out {output} 2> {log}"
 
 
 rule simulate:
@@ -39,16 +47,19 @@ rule simulate:
     benchmark:
         "results/benchmarks/simulate/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}/seed{seed}.tsv"
     params:
+        run=run_parameters(SIMULATION_TABLE, "simulation run"),
         replicas=SIMULATION["replicas"],
-        t_max=SIMULATION["t_max"],
-        dt=SIMULATION["dt"],
+        t_max=fmt(SIMULATION["t_max"]),
+        dt=fmt(SIMULATION["dt"]),
         points_per_decade=SIMULATION["points_per_decade"],
         tensor_layout=SIMULATION["tensor_layout"],
     threads: SIMULATION["threads"]
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima simulate --instance {input} --replicas {params.replicas} --t-max {params.t_max} "
+        "bigbadminima simulate --instance {input} --p {params.run[p]} --n {params.run[n]} "
+        "--inv-delta2 {params.run[inv_delta2]} --delta-p {params.run[delta_p]} --seed {params.run[seed]} "
+        "--replicas {params.replicas} --t-max {params.t_max} "
         "--dt {params.dt} --points-per-decade {params.points_per_decade} "
         "--tensor-layout {params.tensor_layout} --threads {threads} --out {output} 2> {log}"
 
@@ -56,7 +67,7 @@ rule simulate:
 rule aggregate_simulation:
     """All finite-N trajectories in one tidy table (one row per run, replica and recorded time)."""
     input:
-        expand("results/simulation/{run}.csv", run=SIMULATION_RUNS),
+        list(SIMULATION_TABLE),
     output:
         "results/tables/simulation.csv",
     log:
