@@ -101,7 +101,7 @@ def test_unwritable_output_folder_is_a_clear_error(tmp_path, capsys):
     blocker = tmp_path / "results"
     blocker.write_text("a file, not a folder")
     status = main(["instance", *MODEL, "--out", str(blocker / "instances" / "i.json")])
-    assert status == 2 and "cannot create output folder" in capsys.readouterr().err
+    assert status == 2 and "is not a folder" in capsys.readouterr().err
     assert blocker.read_text() == "a file, not a folder"
 
 

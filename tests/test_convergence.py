@@ -42,7 +42,7 @@ def synthetic_runs(n: int, instances: int, replicas: int, rng, bias: float, spre
         shift = rng.standard_normal()
         for replica in range(replicas):
             overlap = np.tanh(times) + (bias / n + spread * shift / np.sqrt(n)) * shape
-            rows.append(pd.DataFrame({"p": 3, "n": n, "delta_p": 1.0, "inv_delta2": 2.5, "m0": 0.0, "seed": seed,
+            rows.append(pd.DataFrame({"p": 3, "n": n, "delta_p": 1.0, "inv_delta2": 2.5, "m0": 0.0, "t_max": 5.0, "seed": seed,
                                       "replica": replica, "time": times, "overlap": overlap, "energy": 0.0}))
     return pd.concat(rows, ignore_index=True)[RUN_COLUMNS]
 
@@ -134,13 +134,13 @@ def test_cli_summary_refuses_runs_of_another_m0(tmp_path, capsys):
     runs = synthetic_runs(50, 3, 1, np.random.default_rng(3), 0.0, 1.0)
     runs["m0"] = 0.3
     runs.to_csv(tmp_path / "n50.csv", index=False)
-    curve = pd.DataFrame({"t": np.linspace(0, 5, 51), "m": 0.5, "mu": 1.0, "energy": -1.0, "m_error": 0.0, "p": 3,
-                          "delta_p": 1.0, "inv_delta2": 2.5, "m0": 0.2, "temperature": 0.0, "method": "uniform",
-                          "resolution": 0.02, "linear": False})
+    curve = pd.DataFrame({"time": np.linspace(0, 5, 51), "overlap": 0.5, "multiplier": 1.0, "energy": -1.0,
+                          "overlap_error": 0.0, "p": 3, "delta_p": 1.0, "inv_delta2": 2.5, "m0": 0.2, "temperature": 0.0,
+                          "method": "uniform", "resolution": 0.02, "linear": False, "t_max": 5.0, "t_end": 5.0})
     curve.to_csv(tmp_path / "curve.csv", index=False)
     outputs = [str(tmp_path / name) for name in ("curves.csv", "summary.csv", "checks.csv")]
     status = main(["convergence-summary", str(tmp_path / "n50.csv"), "--curve", str(tmp_path / "curve.csv"),
-                   "--seed", "1", "--curves-out", outputs[0], "--summary-out", outputs[1], "--checks", outputs[2]])
+                   "--bootstrap-seed", "1", "--curves-out", outputs[0], "--summary-out", outputs[1], "--checks", outputs[2]])
     assert status == 2
     assert "m0 = 0.2" in capsys.readouterr().err
     assert not any((tmp_path / name).exists() for name in ("curves.csv", "summary.csv", "checks.csv"))

@@ -258,9 +258,9 @@ def test_cli_writes_the_documented_columns(tmp_path):
                    "--t-max", "4", "--method", "uniform", "--step", "0.02", "--out", str(out)])
     assert status == 0
     table = pd.read_csv(out)
-    assert list(table.columns[:5]) == ["t", "m", "mu", "energy", "m_error"]
-    assert table["t"].iloc[-1] == pytest.approx(4.0)
-    assert table["m_error"].max() < 1e-3
+    assert list(table.columns[:5]) == ["time", "overlap", "multiplier", "energy", "overlap_error"]
+    assert table["time"].iloc[-1] == pytest.approx(4.0) and (table["t_max"] == 4.0).all()
+    assert table["overlap_error"].max() < 1e-3
 
 
 @pytest.mark.slow

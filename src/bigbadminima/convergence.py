@@ -45,7 +45,7 @@ __all__ = [
 ]
 
 #: Columns of the finite-N trajectory tables written by ``bigbadminima convergence-run``.
-RUN_COLUMNS = ["p", "n", "delta_p", "inv_delta2", "m0", "seed", "replica", "time", "overlap", "energy"]
+RUN_COLUMNS = ["p", "n", "delta_p", "inv_delta2", "m0", "t_max", "seed", "replica", "time", "overlap", "energy"]
 
 
 class ConvergenceError(ValueError):

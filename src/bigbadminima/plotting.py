@@ -32,13 +32,38 @@ def set_style() -> None:
     plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "bigbadminima"})
 
 
+#: Set by ``bigbadminima notebook``: a file that lists the figures a notebook staged. They are
+#: moved onto their final names only once the whole notebook has run (cli/notebook.py).
+STAGING_ENV = "BIGBADMINIMA_FIGURE_STAGING"
+
+
+def staged_path(path: Path) -> Path:
+    """The temporary name of a figure file before it is moved into place (same folder)."""
+    return path.with_name(f".{path.name}.staged")
+
+
 def save_figure(fig, stem: str | os.PathLike) -> list[Path]:
-    """Write ``stem.png`` and ``stem.pdf`` with fixed metadata, so two runs give identical bytes."""
+    """Write ``stem.png`` and ``stem.pdf`` with fixed metadata, so two runs give identical bytes.
+
+    All files of the figure or none: each is written under a temporary name first. Run by
+    ``bigbadminima notebook`` (``STAGING_ENV`` set) they stay there until the notebook has
+    succeeded; otherwise they are renamed into place once both are written.
+    """
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
-    written = []
-    for extension, metadata in _FIXED_METADATA.items():
-        path = stem.with_suffix(f".{extension}")
-        fig.savefig(path, metadata=metadata, bbox_inches="tight")
-        written.append(path)
-    return written
+    finals = [stem.with_suffix(f".{extension}") for extension in _FIXED_METADATA]
+    try:
+        for path, metadata in zip(finals, _FIXED_METADATA.values()):
+            fig.savefig(staged_path(path), metadata=metadata, bbox_inches="tight", format=path.suffix[1:])
+    except BaseException:
+        for path in finals:
+            staged_path(path).unlink(missing_ok=True)
+        raise
+    staging = os.environ.get(STAGING_ENV)
+    if staging:
+        with open(staging, "a") as listing:
+            listing.writelines(f"{path.resolve()}\n" for path in finals)
+    else:
+        for path in finals:
+            os.replace(staged_path(path), path)
+    return finals

@@ -12,7 +12,9 @@ The manifest (``results/manifest.json``, written by ``bigbadminima manifest``) r
 * wall time and peak memory per rule, summed and maximised over that rule's jobs, read
   from the ``benchmark:`` files Snakemake writes.
 
-``verify_manifest`` re-hashes the files and lists every mismatch. Standard library only:
+``verify_manifest`` re-hashes the files and lists every mismatch: a changed or missing file, and a
+file under the results folder that the manifest does not list (``unlisted``); it recomputes the
+configuration's digest and refuses an empty or malformed manifest. Standard library only:
 the manifest can be checked without the scientific stack.
 """
 
@@ -56,6 +58,8 @@ TRACKED_PACKAGES = (
 
 #: Folders (directly under the results folder) whose files are run records rather than results.
 RECORD_FOLDERS = ("logs", "benchmarks")
+#: Files under the results folder written after the manifest (the verdict, `make report`): not hashed.
+WRITTEN_AFTER = ("reproduction.passed", "report.html", "rulegraph.svg")
 
 _CHUNK = 1 << 20
 
@@ -210,6 +214,7 @@ def build_manifest(results: str | os.PathLike, config: Mapping, exclude: Iterabl
     of the workflow), of the checkout the imported package comes from.
     """
     results = Path(results).resolve()
+    exclude = [Path(path).resolve() for path in exclude] + [results / name for name in WRITTEN_AFTER]
     outputs, records = {}, {}
     for path, entry in file_digests(results, results.parent, exclude).items():
         folder = Path(path).parts[1]  # path = "<results>/<folder>/..." or "<results>/<file>"
@@ -226,7 +231,16 @@ def build_manifest(results: str | os.PathLike, config: Mapping, exclude: Iterabl
         "rules": rule_benchmarks(results / "benchmarks"),
         "outputs": outputs,
         "logs": records,
+        "results_folder": results.name,
+        "not_hashed": sorted(_relative(path, results.parent) for path in exclude),
     }
+
+
+def _relative(path: Path, base: Path) -> str:
+    try:
+        return path.relative_to(base).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 @dataclass(frozen=True)
@@ -241,13 +255,36 @@ class Mismatch:
         return f"{self.kind}: {self.path}" + (f" ({self.detail})" if self.detail else "")
 
 
+def _file_entries(manifest: Mapping, key: str) -> dict:
+    entries = manifest.get(key)
+    if not isinstance(entries, dict):
+        raise ValueError(f"its {key!r} must be a mapping of paths to digests")
+    for path, entry in entries.items():
+        if not (isinstance(entry, dict) and isinstance(entry.get("sha256"), str) and len(entry["sha256"]) == 64):
+            raise ValueError(f"its entry for {path!r} has no sha256 digest")
+    return entries
+
+
 def verify_manifest(manifest: Mapping, base: str | os.PathLike, include_logs: bool = True) -> list[Mismatch]:
-    """Re-hash every file the manifest lists (paths relative to ``base``); return the mismatches, sorted."""
-    if manifest.get("format") != MANIFEST_FORMAT:
-        raise ValueError(f"not a {MANIFEST_FORMAT} manifest (format {manifest.get('format')!r})")
-    listed = dict(manifest["outputs"])
+    """Re-hash every file the manifest lists (paths relative to ``base``); return the mismatches, sorted.
+
+    Mismatches: ``changed`` and ``missing`` files, and ``unlisted`` files under the results folder
+    that the manifest neither lists nor names as written after it (logs and benchmarks only when
+    ``include_logs``). Raises ValueError for a manifest that is malformed, lists no outputs, or
+    whose configuration no longer matches its recorded digest.
+    """
+    if not isinstance(manifest, Mapping) or manifest.get("format") != MANIFEST_FORMAT:
+        raise ValueError(f"not a {MANIFEST_FORMAT} manifest")
+    outputs, logs = _file_entries(manifest, "outputs"), _file_entries(manifest, "logs")
+    if not outputs:
+        raise ValueError("it lists no outputs")
+    if not isinstance(manifest.get("config"), Mapping) or not isinstance(manifest.get("config_sha256"), str):
+        raise ValueError("it has no configuration with its digest")
+    if config_digest(manifest["config"]) != manifest["config_sha256"]:
+        raise ValueError("its configuration does not match its config_sha256 (edited after the run?)")
+    listed = dict(outputs)
     if include_logs:
-        listed.update(manifest["logs"])
+        listed.update(logs)
     mismatches = []
     for path, entry in sorted(listed.items()):
         file = Path(base) / path
@@ -257,4 +294,15 @@ def verify_manifest(manifest: Mapping, base: str | os.PathLike, include_logs: bo
         digest = sha256_file(file)
         if digest != entry["sha256"]:
             mismatches.append(Mismatch(path, "changed", f"sha256 {digest[:12]}… != recorded {entry['sha256'][:12]}…"))
-    return mismatches
+    folder = manifest.get("results_folder")
+    if not isinstance(folder, str) or not folder or "/" in folder or folder.startswith("."):
+        raise ValueError("it names no results folder")
+    known = set(outputs) | set(logs) | set(manifest.get("not_hashed", []))
+    for path in sorted((Path(base) / folder).rglob("*")):
+        relative = _relative(path, Path(base))
+        if not path.is_file() or not _is_listed(path) or relative in known:
+            continue
+        if not include_logs and Path(relative).parts[1:2] and Path(relative).parts[1] in RECORD_FOLDERS:
+            continue
+        mismatches.append(Mismatch(relative, "unlisted", "not in the manifest"))
+    return sorted(mismatches, key=lambda mismatch: (mismatch.path, mismatch.kind))

@@ -19,7 +19,7 @@ import numpy as np
 from .model import Instance, InstanceSpec
 from .params import ModelParams
 
-__all__ = ["InstanceFileError", "instance_record", "load_instance", "read_instance_record"]
+__all__ = ["InstanceFileError", "check_instance_spec", "instance_record", "load_instance", "read_instance_record"]
 
 RECORD_FORMAT = "bigbadminima.instance/1"
 
@@ -49,6 +49,10 @@ def instance_record(instance: Instance) -> dict:
     return {**body, "record_sha256": _body_checksum(body)}
 
 
+#: The digests every record must carry (those :meth:`Instance.generate` computes).
+REQUIRED_DIGESTS = ("spike_sha256", "matrix_noise_sha256", "tensor_noise_sha256")
+
+
 def read_instance_record(path: str | Path) -> tuple[InstanceSpec, dict]:
     """Read and self-check a record; return its specification and the record."""
     path = Path(path)
@@ -63,19 +67,42 @@ def read_instance_record(path: str | Path) -> tuple[InstanceSpec, dict]:
     stored = record.pop("record_sha256", None)
     if stored != _body_checksum(record):
         raise InstanceFileError(f"instance file {path} is corrupted: its checksum does not match its content")
-    delta_p = math.inf if record["delta_p"] == "inf" else record["delta_p"]
-    spec = InstanceSpec(ModelParams(record["p"], record["delta2"], delta_p), record["n"], record["seed"])
+    digests = record.get("digests")
+    if not isinstance(digests, dict) or sorted(digests) != sorted(REQUIRED_DIGESTS):
+        raise InstanceFileError(f"instance file {path} must carry exactly the digests {list(REQUIRED_DIGESTS)}, "
+                                f"has {sorted(digests) if isinstance(digests, dict) else digests!r}")
+    try:
+        delta_p = math.inf if record["delta_p"] == "inf" else record["delta_p"]
+        spec = InstanceSpec(ModelParams(record["p"], record["delta2"], delta_p), record["n"], record["seed"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise InstanceFileError(f"instance file {path} has an invalid specification: {exc}") from None
     return spec, record
 
 
-def load_instance(path: str | Path, tensor_layout: str = "dense") -> Instance:
-    """Regenerate the instance of a record and verify it digest by digest."""
+def check_instance_spec(path: str | Path, spec: InstanceSpec, expected: InstanceSpec) -> None:
+    """Refuse a record whose (p, N, Δ2, Δp, seed) is not exactly the one asked for."""
+    recorded = {"p": spec.params.p, "N": spec.n, "Δ2": spec.params.delta2, "Δp": spec.params.delta_p,
+                "seed": spec.seed}
+    asked = {"p": expected.params.p, "N": expected.n, "Δ2": expected.params.delta2,
+             "Δp": expected.params.delta_p, "seed": expected.seed}
+    differ = [f"{name} = {recorded[name]!r} (asked {asked[name]!r})" for name in recorded if recorded[name] != asked[name]]
+    if differ:
+        raise InstanceFileError(f"instance file {path} is not the instance asked for: it has {', '.join(differ)}")
+
+
+def load_instance(path: str | Path, tensor_layout: str = "dense", expected: InstanceSpec | None = None) -> Instance:
+    """Regenerate the instance of a record and verify it digest by digest.
+
+    ``expected``: the specification the caller asked for; a record of another one is refused.
+    """
     spec, record = read_instance_record(path)
+    if expected is not None:
+        check_instance_spec(path, spec, expected)
     instance = Instance.generate(spec, tensor_layout=tensor_layout)
     if not np.array_equal(np.asarray(record["spike"]), instance.spike):
         raise InstanceFileError(f"instance file {path}: the regenerated spike differs from the recorded one")
-    for name, digest in record["digests"].items():
-        if instance.digests.get(name) != digest:
+    for name in REQUIRED_DIGESTS:
+        if instance.digests[name] != record["digests"][name]:
             raise InstanceFileError(
                 f"instance file {path}: {name} of the regenerated instance differs from the record "
                 "(different generator or corrupted record)"

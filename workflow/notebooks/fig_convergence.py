@@ -54,10 +54,10 @@ for n, group in shown.groupby("n"):
     group = group.sort_values("time")
     axes[0].plot(group["time"], group["median"], color=palette[n], lw=1.4, label=f"N = {n}")
     axes[0].fill_between(group["time"], group["band_low"], group["band_high"], color=palette[n], alpha=0.2, lw=0)
-    axes[1].plot(group["time"], group["median"] - group["m_large_n"], color=palette[n], lw=1.4)
-    axes[1].fill_between(group["time"], group["band_low"] - group["m_large_n"],
-                         group["band_high"] - group["m_large_n"], color=palette[n], alpha=0.2, lw=0)
-axes[0].plot(reference["time"], reference["m_large_n"], "k--", lw=1.2, label="large N (CHSCK)")
+    axes[1].plot(group["time"], group["median"] - group["overlap_large_n"], color=palette[n], lw=1.4)
+    axes[1].fill_between(group["time"], group["band_low"] - group["overlap_large_n"],
+                         group["band_high"] - group["overlap_large_n"], color=palette[n], alpha=0.2, lw=0)
+axes[0].plot(reference["time"], reference["overlap_large_n"], "k--", lw=1.2, label="large N (CHSCK)")
 axes[0].set(xscale="log", xlabel="time $t$", ylabel="median overlap $m(t)$")
 axes[0].legend(fontsize=8)
 axes[1].axhline(0, color="k", lw=0.8, ls="--")

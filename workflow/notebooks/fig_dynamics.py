@@ -34,7 +34,7 @@ from bigbadminima.plotting import save_figure, set_style
 
 set_style()
 runs = pd.read_csv(table)
-runs = runs[runs["t"] > 0]
+runs = runs[runs["time"] > 0]
 finite = pd.read_csv(simulation)
 m0_values = sorted(runs["m0"].unique())
 thetas = sorted(runs["inv_delta2"].unique())
@@ -42,29 +42,30 @@ palette = dict(zip(thetas, sns.color_palette("viridis", len(thetas))))
 p, delta_p = int(runs["p"].iloc[0]), runs["delta_p"].iloc[0]
 print(f"{runs.groupby(['m0', 'inv_delta2']).ngroups} runs, p={p}, Δp={delta_p:g}, m0={m0_values}, 1/Δ2={thetas}")
 print("largest Richardson error of m per run:")
-print(runs.groupby(["m0", "inv_delta2"])["m_error"].max().unstack(0))
+print(runs.groupby(["m0", "inv_delta2"])["overlap_error"].max().unstack(0))
 
 # %%
-quantities = [("m", "overlap $m(t)$", "m_star", "overlap"), ("mu", r"multiplier $\mu(t)$", "mu_star", "multiplier"),
-              ("energy", r"energy $\varepsilon(t)$", "energy_star", "energy")]
+# the large-N and finite-N tables share their column names
+quantities = [("overlap", "overlap $m(t)$", "overlap_star"), ("multiplier", r"multiplier $\mu(t)$", "multiplier_star"),
+              ("energy", r"energy $\varepsilon(t)$", "energy_star")]
 fig, axes = plt.subplots(3, len(m0_values), figsize=(4.6 * len(m0_values), 8.4), sharex="col", squeeze=False)
 for column, m0 in enumerate(sorted(m0_values, reverse=False)):
     subset = runs[runs["m0"] == m0]
-    for row, (name, label, star, finite_name) in enumerate(quantities):
+    for row, (name, label, star) in enumerate(quantities):
         ax = axes[row, column]
-        sns.lineplot(data=subset, x="t", y=name, hue="inv_delta2", palette=palette, lw=1.6, ax=ax,
+        sns.lineplot(data=subset, x="time", y=name, hue="inv_delta2", palette=palette, lw=1.6, ax=ax,
                      legend=(row == 0 and column == 0), estimator=None)
-        levels = subset.groupby("inv_delta2")[[star, "mu_plateau"]].first()
+        levels = subset.groupby("inv_delta2")[[star, "multiplier_plateau"]].first()
         for theta, level in levels.iterrows():
             if np.isfinite(level[star]):
                 ax.axhline(level[star], color=palette[theta], ls=":", lw=1)
-            if name == "mu":
-                ax.axhline(level["mu_plateau"], color=palette[theta], ls="--", lw=0.8)
+            if name == "multiplier":
+                ax.axhline(level["multiplier_plateau"], color=palette[theta], ls="--", lw=0.8)
         if m0 > 1e-3:  # finite-N medians on the panel whose m0 matches random starts
             shown = finite[finite["inv_delta2"].isin(thetas) & (finite["time"] > 0)]
-            medians = shown.groupby(["n", "inv_delta2", "time"])[finite_name].median().reset_index()
+            medians = shown.groupby(["n", "inv_delta2", "time"])[name].median().reset_index()
             for (n, theta), group in medians.groupby(["n", "inv_delta2"]):
-                ax.plot(group["time"], group[finite_name], "o" if n == medians["n"].min() else "s",
+                ax.plot(group["time"], group[name], "o" if n == medians["n"].min() else "s",
                         ms=2.5, color=palette[theta], alpha=0.6, label=None)
         ax.set_xscale("log")
         ax.set_ylabel(label)
@@ -82,5 +83,6 @@ save_figure(fig, figure_stem)
 # End points against the good minimum (runs that reached it):
 
 # %%
-last = runs[runs["t"] == runs.groupby(["m0", "inv_delta2"])["t"].transform("max")]
-last[["m0", "inv_delta2", "t", "m", "m_star", "mu", "mu_star", "energy", "energy_star", "m_error"]]
+last = runs[runs["time"] == runs.groupby(["m0", "inv_delta2"])["time"].transform("max")]
+last[["m0", "inv_delta2", "time", "overlap", "overlap_star", "multiplier", "multiplier_star", "energy", "energy_star",
+      "overlap_error"]]

@@ -50,7 +50,7 @@ subset = rate_table[(rate_table["p"] == p) & (rate_table["delta_p"] == delta_p)]
 thetas = sorted(subset["inv_delta2"].unique())
 palette = dict(zip(thetas, sns.color_palette("viridis", len(thetas))))
 for theta, group in subset.groupby("inv_delta2"):
-    ax.plot(group["t"], group["rate"], "o-", ms=2.5, lw=0.8, color=palette[theta], label=f"{theta:g}")
+    ax.plot(group["time"], group["rate"], "o-", ms=2.5, lw=0.8, color=palette[theta], label=f"{theta:g}")
     ax.axhline(group["rate_inf"].iloc[0], color=palette[theta], lw=1.2)
     ax.axhline(group["rate_inf_closed_form"].iloc[0], color=palette[theta], lw=1, ls="--")
 ax.set_xscale("log")

@@ -55,6 +55,12 @@ rule reproduction:
         "--threads {threads} 2> {log}"
 
 
+# Written after the manifest (the manifest's own timing, the verdict's log and timing): not hashed.
+MANIFEST_BENCHMARK = "results/benchmarks/manifest.tsv"
+VERDICT_LOG = "results/logs/reproduction_verdict.log"
+VERDICT_BENCHMARK = "results/benchmarks/reproduction_verdict.tsv"
+
+
 rule manifest:
     """Commit, packages, platform, resolved config and seeds, sha256 of every result, benchmarks per rule."""
     input:
@@ -65,7 +71,7 @@ rule manifest:
     log:
         "results/logs/manifest.log",
     benchmark:
-        "results/benchmarks/manifest.tsv"
+        MANIFEST_BENCHMARK
     params:
         config=shlex.quote(json.dumps(config, sort_keys=True)),
     threads: 1
@@ -73,6 +79,7 @@ rule manifest:
         CONDA_ENV
     shell:
         "bigbadminima manifest --results results --config-json {params.config} --exclude {log} "
+        f"--exclude {MANIFEST_BENCHMARK} --exclude {VERDICT_LOG} --exclude {VERDICT_BENCHMARK} "
         "--out {output} --threads {threads} 2> {log}"
 
 
@@ -84,9 +91,9 @@ rule reproduction_verdict:
     output:
         "results/reproduction.passed",
     log:
-        "results/logs/reproduction_verdict.log",
+        VERDICT_LOG,
     benchmark:
-        "results/benchmarks/reproduction_verdict.tsv"
+        VERDICT_BENCHMARK
     threads: 1
     conda:
         CONDA_ENV

@@ -14,7 +14,7 @@ import pkgutil
 import sys
 
 from .. import __version__
-from ._common import CliError, report_error
+from ._common import CliError, check_file_arguments, report_error
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,9 +39,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        check_file_arguments(args)
         return int(args.func(args) or 0)
     except CliError as exc:
         return report_error(exc)
+    except MemoryError:
+        return report_error(CliError("out of memory: the run needs more memory than this machine has "
+                                     "(lower N, the horizon or the resolution)", status=1))
+    except OSError as exc:  # disk full, permission, a folder where a file was expected, ...
+        where = f": {exc.filename}" if exc.filename else ""
+        return report_error(CliError(f"{exc.strerror or exc}{where}", status=1))
     except KeyboardInterrupt:
         print("bigbadminima: interrupted", file=sys.stderr)
         return 130

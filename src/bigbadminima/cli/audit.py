@@ -15,12 +15,15 @@ from ._common import (
     CliError,
     add_threads_argument,
     atomic_output,
+    declare_files,
     print_json,
     read_table,
     wrap_parameter_errors,
     write_table,
 )
 
+#: Columns of those tables that may hold NaN (ML-AMP iterates: no step size on state-evolution rows).
+OPTIONAL_VALUES = {"amp-runs": ("step",)}
 #: Tables read by ``check-landscape``: option -> (what it is, where the pipeline writes it, columns it needs).
 LANDSCAPE_TABLES = {
     "thresholds": ("threshold lines", "thresholds.csv", ["p", "delta_p", "threshold", "inv_delta2"]),
@@ -54,6 +57,7 @@ def register(subparsers) -> None:
     parser.add_argument("--table", required=True, help="aggregated trajectories (results/tables/simulation.csv)")
     parser.add_argument("--out", required=True, help="checks table to write (results/checks/simulation.csv)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["table"], outputs=["out"])
     parser.set_defaults(func=cmd_check_simulation)
 
     parser = subparsers.add_parser(
@@ -69,6 +73,7 @@ def register(subparsers) -> None:
         parser.add_argument(f"--{option}", required=True, help=f"{what} (results/tables/{name})")
     parser.add_argument("--out", required=True, help="checks table to write (results/checks/landscape.csv)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=[option.replace("-", "_") for option in LANDSCAPE_TABLES], outputs=["out"])
     parser.set_defaults(func=cmd_check_landscape)
 
     parser = subparsers.add_parser(
@@ -82,6 +87,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="reproduction table to write (.csv)")
     parser.add_argument("--markdown", required=True, help="readable version to write (.md)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["checks"], outputs=["out", "markdown"])
     parser.set_defaults(func=cmd_reproduction)
 
     parser = subparsers.add_parser(
@@ -93,6 +99,7 @@ def register(subparsers) -> None:
     parser.add_argument("--table", required=True, help="reproduction table (results/reproduction.csv)")
     parser.add_argument("--out", required=True, help="verdict file to write when every row passed")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["table"], outputs=["out"])
     parser.set_defaults(func=cmd_reproduction_verdict)
 
     parser = subparsers.add_parser(
@@ -109,6 +116,7 @@ def register(subparsers) -> None:
                         help="file not to hash (e.g. this job's own log); repeatable")
     parser.add_argument("--out", required=True, help="manifest to write (.json)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, outputs=["out"])
     parser.set_defaults(func=cmd_manifest)
 
     parser = subparsers.add_parser(
@@ -144,7 +152,7 @@ def cmd_check_landscape(args) -> int:
     tables = {}
     for option, (what, _, columns) in LANDSCAPE_TABLES.items():
         path = getattr(args, option.replace("-", "_"))
-        tables[option.replace("-", "_")] = read_table(path, what, columns)
+        tables[option.replace("-", "_")] = read_table(path, what, columns, optional=OPTIONAL_VALUES.get(option, ()))
     checks = landscape_checks(**tables)
     write_table(checks, args.out)
     print(f"{len(checks)} checks of the landscape stage -> {args.out}", file=sys.stderr)

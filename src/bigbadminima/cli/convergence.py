@@ -15,18 +15,21 @@ import time
 
 from ._common import (
     CliError,
+    add_bootstrap_seed_argument,
     add_model_arguments,
     add_seeds_argument,
+    add_tensor_layout_argument,
     add_threads_argument,
+    declare_files,
     int_at_least,
     pin_threads,
     positive_float,
     read_table,
+    require_horizon,
     wrap_parameter_errors,
     write_table,
 )
 
-TENSOR_LAYOUTS = ("packed", "packed32", "dense")
 #: Level of the simultaneous bootstrap band that must hold the large-N curve.
 BAND_LEVEL = 0.99
 #: Cluster-bootstrap standard errors allowed between the fitted and the expected exponent (a 3σ test).
@@ -52,9 +55,10 @@ def register(subparsers) -> None:
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
     parser.add_argument("--points-per-decade", type=int_at_least(1), default=40,
                         help="recorded times per decade of t (default 40)")
-    parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="packed", help="tensor storage")
+    add_tensor_layout_argument(parser)
     add_threads_argument(parser)
     parser.add_argument("--out", required=True, help="trajectory table to write (.csv)")
+    declare_files(parser, outputs=["out"])
     parser.set_defaults(func=cmd_run)
 
     parser = subparsers.add_parser(
@@ -70,12 +74,13 @@ def register(subparsers) -> None:
     parser.add_argument("--curve", required=True, help="the large-N run (`bigbadminima dynamics` table)")
     parser.add_argument("--bootstrap-samples", type=int_at_least(100), default=2000,
                         help="bootstrap draws (default 2000)")
-    parser.add_argument("--seed", type=int_at_least(0), required=True, help="seed of the bootstrap draws")
+    add_bootstrap_seed_argument(parser)
     parser.add_argument("--confidence", type=positive_float, default=0.95, help="interval level (default 0.95)")
     parser.add_argument("--curves-out", required=True, help="median trajectories and m_inf per N (.csv)")
     parser.add_argument("--summary-out", required=True, help="D(N), S(N), their intervals, the exponent fit (.csv)")
     parser.add_argument("--checks", required=True, help="checks table of the stage (.csv, reproduction.py)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["inputs", "curve"], outputs=["curves_out", "summary_out", "checks"])
     parser.set_defaults(func=cmd_summary)
 
 
@@ -89,10 +94,13 @@ def cmd_run(args) -> int:
     from ..gradient_flow import FlowBlowUp, initial_conditions, run_gradient_flow
     from ..model import Instance, InstanceSpec
     from ..params import ModelParams
+    from ..resources import check_memory, instance_bytes
 
     if not args.m0 < 1:
         raise CliError(f"--m0 must lie in (0, 1), got {args.m0:g}")
     params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
+    check_memory(instance_bytes(args.n, args.p, args.tensor_layout, args.replicas),
+                 f"an instance at p={args.p}, N={args.n} ({args.tensor_layout} tensor, {args.replicas} replicas)")
     started = time.perf_counter()
     frames = []
     for seed in args.seeds:
@@ -105,7 +113,7 @@ def cmd_run(args) -> int:
         times, replicas = np.meshgrid(flow.times, np.arange(args.replicas), indexing="ij")
         frames.append(pd.DataFrame({
             "p": args.p, "n": args.n, "delta_p": args.delta_p, "inv_delta2": args.inv_delta2, "m0": args.m0,
-            "seed": seed, "replica": replicas.ravel(), "time": times.ravel(),
+            "t_max": args.t_max, "seed": seed, "replica": replicas.ravel(), "time": times.ravel(),
             "overlap": flow.overlap.ravel(), "energy": flow.energy.ravel(),
         }, columns=RUN_COLUMNS))
         print(f"seed {seed}: final m = {np.round(flow.overlap[-1], 4).tolist()}, "
@@ -122,7 +130,13 @@ def _read_finite_runs(paths: list[str]):
 
     from ..convergence import RUN_COLUMNS
 
-    runs = pd.concat([read_table(path, "run table", RUN_COLUMNS)[RUN_COLUMNS] for path in paths], ignore_index=True)
+    frames = []
+    for path in paths:
+        frame = read_table(path, "run table", RUN_COLUMNS, unique=["seed", "replica", "time"])
+        for _, run in frame.groupby(["seed", "replica"]):
+            require_horizon(run, path, "run table")
+        frames.append(frame[RUN_COLUMNS])
+    runs = pd.concat(frames, ignore_index=True)
     if runs.duplicated(["n", "seed", "replica", "time"]).any():
         raise CliError("the run tables overlap: some (N, seed, replica, time) appear twice")
     return runs
@@ -175,10 +189,10 @@ def cmd_summary(args) -> int:
     for name in model:
         if not math.isclose(float(curve[name].iloc[0]), float(finite_point[name]), rel_tol=1e-9):
             raise CliError(f"the large-N curve has {name} = {curve[name].iloc[0]:g}, the runs {finite_point[name]:g}")
-    rng = np.random.default_rng(args.seed)
-    curve_error = float(np.nanmax(curve["m_error"].to_numpy(), initial=0.0))
+    rng = np.random.default_rng(args.bootstrap_seed)
+    curve_error = float(np.nanmax(curve["overlap_error"].to_numpy(), initial=0.0))
     comparisons = [
-        compare_size(int(n), group, curve["t"].to_numpy(), curve["m"].to_numpy(), rng, args.bootstrap_samples,
+        compare_size(int(n), group, curve["time"].to_numpy(), curve["overlap"].to_numpy(), rng, args.bootstrap_samples,
                      args.confidence, curve_error)
         for n, group in runs.groupby("n", sort=True)
     ]
@@ -189,12 +203,12 @@ def cmd_summary(args) -> int:
                     f"{curve['method'].iloc[0]} scheme)")
     curves = pd.concat([pd.DataFrame({
         "n": c.n, "time": c.times, "median": c.median, "band_low": c.band_low, "band_high": c.band_high,
-        "m_large_n": c.reference,
+        "overlap_large_n": c.reference,
     }) for c in comparisons], ignore_index=True)
     summary = pd.DataFrame([{**c.summary_row(args.confidence), "standardised_deviation": c.standardised_deviation,
                              "critical_value": c.critical_value(BAND_LEVEL), "band_level": BAND_LEVEL}
                             for c in comparisons])
-    for name, value in {**fit, "confidence": args.confidence, "curve_m_error": curve_error}.items():
+    for name, value in {**fit, "confidence": args.confidence, "curve_overlap_error": curve_error}.items():
         summary[name] = value
     for column in model:
         summary.insert(0, column, finite_point[column])

@@ -1,7 +1,8 @@
 """Large-N dynamics stage: ``dynamics`` (one CHSCK run), ``dynamics-table``, ``gf-threshold``.
 
-``dynamics`` solves theory.md §C.1 and writes one tidy CSV (columns t, m, mu, energy, m_error,
-[log_m_ratio,] then the run's parameters). ``dynamics-table`` gathers full runs with the
+``dynamics`` solves theory.md §C.1 and writes one tidy CSV (columns time, overlap, multiplier,
+energy, overlap_error, [log_overlap_ratio,] then the run's parameters, with t_max and the solver's
+end time t_end, which a reader checks the table reaches). ``dynamics-table`` gathers full runs with the
 closed-form levels the figure draws (2√f''(1), m*, μ*, ε*). ``gf-threshold`` turns m0 -> 0⁺ runs
 into growth rates, the numerical gradient-flow threshold with its interval, escape-time tables
 and the stage's checks table (fits.py, theory.md §C.3, §C.5, §D.6).
@@ -16,20 +17,30 @@ import time
 
 from ._common import (
     CliError,
+    add_bootstrap_seed_argument,
     add_model_arguments,
     add_threads_argument,
+    declare_files,
     finite_float,
-    int_at_least,
     pin_threads,
     positive_float,
     print_json,
     read_table,
+    refuse_repeated_runs,
+    require_horizon,
     wrap_parameter_errors,
     write_table,
 )
 
-RUN_COLUMNS = ["t", "m", "mu", "energy", "m_error"]
-PARAMETER_COLUMNS = ["p", "delta_p", "inv_delta2", "m0", "temperature", "method", "resolution", "linear"]
+#: Table column of each per-time quantity of a :class:`~bigbadminima.dynamics.DynamicsResult`: the
+#: names of the finite-N tables (one vocabulary for the whole project).
+TABLE_NAMES = {"t": "time", "m": "overlap", "mu": "multiplier", "energy": "energy", "m_error": "overlap_error",
+               "log_m_ratio": "log_overlap_ratio"}
+RUN_COLUMNS = ["time", "overlap", "multiplier", "energy", "overlap_error"]
+PARAMETER_COLUMNS = ["p", "delta_p", "inv_delta2", "m0", "temperature", "method", "resolution", "linear", "t_max",
+                     "t_end"]
+#: What identifies a run: two tables with the same values hold the same run.
+RUN_KEYS = ["p", "delta_p", "inv_delta2", "m0", "temperature", "linear"]
 
 
 def register(subparsers) -> None:
@@ -37,9 +48,9 @@ def register(subparsers) -> None:
         "dynamics",
         help="large-N gradient flow: solve the CHSCK equations (theory.md §C)",
         description="Solve the (2+p) CHSCK equations from m(0) = m0 up to t_max and write t, m, mu, energy "
-        "and the Richardson error estimate m_error (run repeated at half the resolution; with --threads >= 2 "
+        "and the Richardson error estimate overlap_error (run repeated at half the resolution; with --threads >= 2 "
         "that run goes to a second process, each process getting half the threads). "
-        "--linear solves the m0 -> 0+ limit and adds log_m_ratio = log(m/m0).",
+        "--linear solves the m0 -> 0+ limit and adds log_overlap_ratio = log(m/m0).",
     )
     add_model_arguments(parser)
     parser.add_argument("--m0", type=positive_float, default=1e-10, help="initial overlap in (0, 1) (default 1e-10)")
@@ -52,12 +63,13 @@ def register(subparsers) -> None:
     parser.add_argument("--step", type=positive_float, default=0.02, help="uniform scheme: time step (default 0.02)")
     parser.add_argument("--temperature", type=finite_float, default=0.0, help="T >= 0 (uniform scheme only; default 0)")
     parser.add_argument("--m-tol", type=positive_float, default=None,
-                        help="refine until max m_error <= M_TOL (doubles the resolution, halves the step)")
+                        help="refine until max overlap_error <= M_TOL (doubles the resolution, halves the step)")
     parser.add_argument("--max-resolution", type=positive_float, default=4.0, help="limit for --m-tol (default 4)")
-    parser.add_argument("--linear", action="store_true", help="m0 -> 0+ limit: write log_m_ratio = log(m/m0)")
+    parser.add_argument("--linear", action="store_true", help="m0 -> 0+ limit: write log_overlap_ratio = log(m/m0)")
     parser.add_argument("--no-error-estimate", action="store_true", help="skip the half-resolution run")
     parser.add_argument("--json", action="store_true", help="print a JSON summary on stdout")
     add_threads_argument(parser)
+    declare_files(parser, outputs=["out"])
     parser.set_defaults(func=cmd_dynamics)
 
     parser = subparsers.add_parser(
@@ -69,6 +81,7 @@ def register(subparsers) -> None:
     parser.add_argument("inputs", nargs="+", help="tables written by `bigbadminima dynamics`")
     parser.add_argument("--out", required=True, help="table to write (.csv)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["inputs"], outputs=["out"])
     parser.set_defaults(func=cmd_dynamics_table)
 
     parser = subparsers.add_parser(
@@ -86,12 +99,14 @@ def register(subparsers) -> None:
     parser.add_argument("--escape-m0", type=positive_float, nargs="+", default=[1e-10, 1e-30],
                         help="m0 values for the escape-time predictions (default 1e-10 1e-30)")
     parser.add_argument("--confidence", type=positive_float, default=0.95, help="interval level (default 0.95)")
-    parser.add_argument("--seed", type=int_at_least(0), default=0, help="seed of the interval's bootstrap (default 0)")
+    add_bootstrap_seed_argument(parser, required=False)
     parser.add_argument("--threshold-table", required=True, help="numerical threshold points (.csv)")
     parser.add_argument("--rates-table", required=True, help="growth rates per run and time (.csv)")
     parser.add_argument("--escape-table", required=True, help="escape times and fitted divergences (.csv)")
     parser.add_argument("--checks", required=True, help="checks table of the stage (.csv, reproduction.py)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["rates", "curves"],
+                  outputs=["threshold_table", "rates_table", "escape_table", "checks"])
     parser.set_defaults(func=cmd_gf_threshold)
 
 
@@ -119,13 +134,14 @@ def cmd_dynamics(args) -> int:
     wall = time.perf_counter() - started
     if not result.success:
         raise CliError(f"CHSCK run failed: {result.message}", status=1)
-    frame = pd.DataFrame(result.columns())
+    frame = pd.DataFrame({TABLE_NAMES[name]: values for name, values in result.columns().items()})
     for name, value in zip(PARAMETER_COLUMNS, [
-        params.p, params.delta_p, params.inv_delta2, math.nan if args.linear else args.m0, args.temperature,
+        params.p, params.delta_p, args.inv_delta2, math.nan if args.linear else args.m0, args.temperature,
         args.method, result.resolution["level"] if args.method == "doubling" else args.step, args.linear,
+        args.t_max, float(result.t[-1]),  # the grid ends within one step of t_max
     ]):
         frame[name] = value
-    write_table(frame, args.out, float_format="%.10g")
+    write_table(frame, args.out)
     summary = {
         "parameters": params.describe(), "m0": args.m0, "linear": args.linear, "points": int(frame.shape[0]),
         "t_end": float(result.t[-1]), "mu_end": float(result.mu[-1]), "energy_end": float(result.energy[-1]),
@@ -149,13 +165,22 @@ def read_dynamics_tables(paths: list[str], linear: bool):
     (``linear``: m0 -> 0+ runs; otherwise full runs). Unreadable or foreign files are a CliError."""
     import pandas as pd
 
+    what = "`bigbadminima dynamics` table"
+    columns = RUN_COLUMNS + PARAMETER_COLUMNS + (["log_overlap_ratio"] if linear else [])
+    # an m0 -> 0+ run has no overlap, only log(m/m0); the error estimate is NaN without its half-resolution run
+    finite = ["time", "multiplier", "energy", "t_max", "t_end"] + (["log_overlap_ratio"] if linear else ["overlap", "m0"])
     frames = []
     for path in paths:
-        frame = read_table(path, "`bigbadminima dynamics` table", RUN_COLUMNS + PARAMETER_COLUMNS)
+        frame = read_table(path, what, columns, finite=finite, unique=["time"])
         if bool(frame["linear"].iloc[0]) != linear:
             kind = "an m0 -> 0+ (--linear)" if linear else "a full (not --linear)"
             raise CliError(f"{path} is not {kind} run")
+        for column in RUN_KEYS:
+            if frame[column].nunique(dropna=False) != 1:
+                raise CliError(f"{what} {path}: column {column!r} changes within the run")
+        require_horizon(frame, path, what, end_column="t_end")
         frames.append(frame)
+    refuse_repeated_runs(frames, RUN_KEYS, paths)
     return frames
 
 
@@ -171,15 +196,15 @@ def cmd_dynamics_table(args) -> int:
     for frame in read_dynamics_tables(args.inputs, linear=False):
         first = frame.iloc[0]
         params = ModelParams.from_inv_delta2(int(first["p"]), float(first["inv_delta2"]), float(first["delta_p"]))
-        frame["mu_plateau"] = 2 * params.sigma
+        frame["multiplier_plateau"] = 2 * params.sigma
         try:
             star = good_minimum(params)
-            frame["m_star"], frame["mu_star"], frame["energy_star"] = star.m, star.mu, star.energy
+            frame["overlap_star"], frame["multiplier_star"], frame["energy_star"] = star.m, star.mu, star.energy
         except ParameterError:
-            frame["m_star"] = frame["mu_star"] = frame["energy_star"] = np.nan
+            frame["overlap_star"] = frame["multiplier_star"] = frame["energy_star"] = np.nan
         frames.append(frame)
-    table = pd.concat(frames, ignore_index=True).sort_values(["p", "delta_p", "inv_delta2", "m0", "t"], kind="stable")
-    write_table(table, args.out, float_format="%.10g")
+    table = pd.concat(frames, ignore_index=True).sort_values(["p", "delta_p", "inv_delta2", "m0", "time"], kind="stable")
+    write_table(table, args.out)
     print(f"{len(frames)} runs, {len(table)} rows -> {args.out}", file=sys.stderr)
     return 0
 
@@ -199,17 +224,17 @@ def cmd_gf_threshold(args) -> int:
         first = frame.iloc[0]
         p, delta_p, theta = int(first["p"]), float(first["delta_p"]), float(first["inv_delta2"])
         params = ModelParams.from_inv_delta2(p, theta, delta_p)
-        t, log_ratio = frame["t"].to_numpy(), frame["log_m_ratio"].to_numpy()
-        error = frame["m_error"].to_numpy()  # Richardson error of log_m_ratio in linear runs
+        t, log_ratio = frame["time"].to_numpy(), frame["log_overlap_ratio"].to_numpy()
+        error = frame["overlap_error"].to_numpy()  # Richardson error of log_overlap_ratio in linear runs
         centres, rates = fits.growth_rate(t, log_ratio, 10)
         try:
             limit = fits.rate_limit(t, log_ratio, error, args.t_min_fraction)
         except (ValueError, RuntimeError) as exc:
             raise CliError(f"p={p}, Δp={delta_p:g}, 1/Δ2={theta:g}: rate extrapolation failed ({exc})") from exc
         closed = (theta - params.sigma) ** 2 / theta if theta > params.sigma else 0.0
-        mu = np.interp(centres, t, frame["mu"].to_numpy())
+        mu = np.interp(centres, t, frame["multiplier"].to_numpy())
         rate_rows.append(pd.DataFrame({
-            "p": p, "delta_p": delta_p, "inv_delta2": theta, "t": centres, "rate": rates, "mu": mu,
+            "p": p, "delta_p": delta_p, "inv_delta2": theta, "time": centres, "rate": rates, "multiplier": mu,
             "rate_inf": limit.rate_inf, "rate_inf_err": limit.rate_inf_err, "rate_exponent": limit.exponent,
             "rate_inf_closed_form": closed, "t_max": t[-1],
         }))
@@ -228,7 +253,7 @@ def cmd_gf_threshold(args) -> int:
         closed = float(gf_threshold(int(p), float(delta_p)))
         try:
             fit = fits.threshold_from_rates(group["inv_delta2"], group["rate_inf"], group["rate_inf_err"],
-                                            confidence=args.confidence, seed=args.seed)
+                                            confidence=args.confidence, seed=args.bootstrap_seed)
         except ValueError as exc:
             raise CliError(f"p={p}, Δp={delta_p:g}: threshold fit failed ({exc})") from exc
         threshold_rows.append({
@@ -267,7 +292,7 @@ def cmd_gf_threshold(args) -> int:
         first = frame.iloc[0]
         escape_rows.append({"p": int(first["p"]), "delta_p": float(first["delta_p"]),
                             "inv_delta2": float(first["inv_delta2"]), "m0": float(first["m0"]),
-                            "t_escape": fits.escape_time(frame["t"], frame["m"]), "kind": "full run"})
+                            "t_escape": fits.escape_time(frame["time"], frame["overlap"]), "kind": "full run"})
     escape = pd.DataFrame(escape_rows)
     for (p, delta_p, m0), group in escape[escape["kind"] == "full run"].groupby(["p", "delta_p", "m0"]):
         measured = group.dropna(subset=["t_escape"])
@@ -288,5 +313,5 @@ def cmd_gf_threshold(args) -> int:
         (args.checks, pd.DataFrame(checks)),
     ]
     for path, table in outputs:
-        write_table(table, path, float_format="%.10g")
+        write_table(table, path)
     return 0

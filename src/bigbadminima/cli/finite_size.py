@@ -15,7 +15,9 @@ from ._common import (
     CliError,
     add_model_arguments,
     add_seeds_argument,
+    add_tensor_layout_argument,
     add_threads_argument,
+    declare_files,
     int_at_least,
     pin_threads,
     positive_float,
@@ -28,7 +30,6 @@ RUN_COLUMNS = [
     "p", "n", "delta_p", "inv_delta2", "seed", "replica", "horizon", "success_overlap",
     "initial_overlap", "escape_time", "final_overlap", "final_time", "success", "tensor_noise_sha256",
 ]
-TENSOR_LAYOUTS = ("packed", "packed32", "dense")
 #: Confidence of the success-probability error bars (Wilson score interval).
 CONFIDENCE_Z = 1.96
 
@@ -54,9 +55,10 @@ def register(subparsers) -> None:
                         help="time between checks for escaped runs, a multiple of --record-every (default 2.5)")
     parser.add_argument("--success-overlap", type=positive_float, default=0.5,
                         help="overlap m that counts as an escape to the signal (default 0.5)")
-    parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="packed", help="tensor storage")
+    add_tensor_layout_argument(parser)
     add_threads_argument(parser)
     parser.add_argument("--out", required=True, help="run table to write (.csv)")
+    declare_files(parser, outputs=["out"])
     parser.set_defaults(func=cmd_run)
 
     parser = subparsers.add_parser(
@@ -74,6 +76,7 @@ def register(subparsers) -> None:
     parser.add_argument("--escape-out", required=True, help="escape-time statistics per N (.csv)")
     parser.add_argument("--fit-out", required=True, help="escape time vs ln N fit (.csv)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["inputs"], outputs=["runs_out", "success_out", "escape_out", "fit_out"])
     parser.set_defaults(func=cmd_summary)
 
 
@@ -87,8 +90,11 @@ def cmd_run(args) -> int:
     from ..gradient_flow import FlowBlowUp, initial_conditions
     from ..model import Instance, InstanceSpec
     from ..params import ModelParams
+    from ..resources import check_memory, instance_bytes
 
     params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
+    check_memory(instance_bytes(args.n, args.p, args.tensor_layout, args.replicas),
+                 f"an instance at p={args.p}, N={args.n} ({args.tensor_layout} tensor, {args.replicas} replicas)")
     started = time.perf_counter()
     frames = []
     with tqdm(total=len(args.seeds) * args.horizon, unit="t", disable=None, file=sys.stderr, mininterval=5.0) as bar:
@@ -136,8 +142,9 @@ def cmd_summary(args) -> int:
     from ..finite_size import fit_log_growth, wilson_interval
     from ..landscape import gf_threshold
 
-    runs = pd.concat([read_table(name, "run table", RUN_COLUMNS)[RUN_COLUMNS] for name in args.inputs],
-                     ignore_index=True)
+    # escape_time is NaN for the runs that never escaped
+    runs = pd.concat([read_table(name, "run table", RUN_COLUMNS, optional=["escape_time"])[RUN_COLUMNS]
+                      for name in args.inputs], ignore_index=True)
     keys = ["p", "delta_p", "n", "inv_delta2", "seed", "replica"]
     if runs.duplicated(keys).any():
         raise CliError("the run tables overlap: some (p, Δp, N, 1/Δ2, seed, replica) appear twice")
@@ -153,7 +160,7 @@ def cmd_summary(args) -> int:
     # the closed-form large-N threshold (theory.md §D.6) the curves are compared with
     success["gf_threshold_inv_delta2"] = gf_threshold(int(runs["p"].iloc[0]), float(runs["delta_p"].iloc[0]))
 
-    at_escape = runs[np.isclose(runs["inv_delta2"], args.escape_inv_delta2)]
+    at_escape = runs[runs["inv_delta2"] == args.escape_inv_delta2]  # exact: values travel exactly
     if at_escape.empty:
         raise CliError(f"no runs at 1/Δ2 = {args.escape_inv_delta2:g}; present: {sorted(runs['inv_delta2'].unique())}")
     escaped = at_escape[at_escape["success"]]

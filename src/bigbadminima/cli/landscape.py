@@ -29,7 +29,9 @@ from ._common import (
     CliError,
     add_model_arguments,
     add_seeds_argument,
+    add_tensor_layout_argument,
     add_threads_argument,
+    declare_files,
     finite_float,
     int_at_least,
     pin_threads,
@@ -39,7 +41,6 @@ from ._common import (
     write_table,
 )
 
-TENSOR_LAYOUTS = ("dense", "packed", "packed32")
 
 
 def _plain(value):
@@ -109,6 +110,7 @@ def register(subparsers) -> None:
     parser.add_argument("--thresholds-out", required=True, help="threshold table (.csv)")
     parser.add_argument("--regions-out", required=True, help="Bayes region table (.csv)")
     _threads(parser)
+    declare_files(parser, outputs=["thresholds_out", "regions_out"])
     parser.set_defaults(func=cmd_phase_diagram_tables)
 
     parser = subparsers.add_parser(
@@ -122,6 +124,7 @@ def register(subparsers) -> None:
     parser.add_argument("--overlap-points", type=int_at_least(3), default=401, help="m grid on (-1, 1)")
     parser.add_argument("--out", required=True, help="table (.csv)")
     _threads(parser)
+    declare_files(parser, outputs=["out"])
     parser.set_defaults(func=cmd_complexity_table)
 
     parser = subparsers.add_parser(
@@ -141,6 +144,7 @@ def register(subparsers) -> None:
                         help="the same on a fine grid around the threshold energy ε_A, where the minima are (.csv)")
     parser.add_argument("--points-out", required=True, help="reference-state table (.csv)")
     _threads(parser)
+    declare_files(parser, outputs=["out", "zoom_out", "points_out"])
     parser.set_defaults(func=cmd_landscape_map_table)
 
     parser = subparsers.add_parser(
@@ -154,6 +158,7 @@ def register(subparsers) -> None:
     parser.add_argument("--points", type=int_at_least(2), default=200, help="grid points")
     parser.add_argument("--out", required=True, help="table (.csv)")
     _threads(parser)
+    declare_files(parser, outputs=["out"])
     parser.set_defaults(func=cmd_threshold_spectrum_table)
 
     parser = subparsers.add_parser(
@@ -173,10 +178,11 @@ def register(subparsers) -> None:
     parser.add_argument("--flow", choices=("held", "free"), default="held",
                         help="held: m kept at 0 (plateau states, default); free: plain gradient flow")
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
-    parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="packed", help="tensor storage")
+    add_tensor_layout_argument(parser)
     parser.add_argument("--spectra-out", required=True, help="eigenvalue table (.csv)")
     parser.add_argument("--states-out", required=True, help="per-state table (.csv)")
     _threads(parser)
+    declare_files(parser, outputs=["spectra_out", "states_out"])
     parser.set_defaults(func=cmd_hessian_spectra)
 
     parser = subparsers.add_parser(
@@ -193,10 +199,11 @@ def register(subparsers) -> None:
     parser.add_argument("--m0", type=positive_float, default=0.1, help="initial overlap (0 < m0 < 1)")
     parser.add_argument("--inv-delta2-max", type=positive_float, required=True, help="top of the theory grid")
     parser.add_argument("--theory-points", type=int_at_least(2), default=300, help="theory grid points")
-    parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="packed", help="tensor storage")
+    add_tensor_layout_argument(parser)
     parser.add_argument("--out", required=True, help="iterate table (.csv)")
     parser.add_argument("--theory-out", required=True, help="fixed-point table (.csv)")
     _threads(parser)
+    declare_files(parser, outputs=["out", "theory_out"])
     parser.set_defaults(func=cmd_amp_runs)
 
 
@@ -256,8 +263,8 @@ def cmd_phase_diagram_tables(args) -> int:
         phase = bayes_optimal_phase(ModelParams.from_inv_delta2(p, x, dp))
         regions.append((p, dp, x, phase.region, phase.m_amp, phase.m_bayes))
     regions = pd.DataFrame(regions, columns=["p", "delta_p", "inv_delta2", "region", "m_amp", "m_bayes"])
-    write_table(thresholds, args.thresholds_out, float_format=None)
-    write_table(regions, args.regions_out, float_format=None)
+    write_table(thresholds, args.thresholds_out)
+    write_table(regions, args.regions_out)
     return 0
 
 
@@ -279,7 +286,7 @@ def cmd_complexity_table(args) -> int:
                 "m": overlaps, "complexity": complexity, "mu": mu,
                 "is_triv": inv_delta2 == triv, "triv": triv,
             }))
-    write_table(pd.concat(frames, ignore_index=True), args.out, float_format=None)
+    write_table(pd.concat(frames, ignore_index=True), args.out)
     return 0
 
 
@@ -290,15 +297,16 @@ ZOOM_OVERLAPS = (-0.6, 0.4)
 ZOOM_ENERGIES = (-0.06, 0.04)
 
 
-def _map_frame(args, params, overlaps: np.ndarray, energies: np.ndarray):
+def _map_frame(args, inv_delta2: float, overlaps: np.ndarray, energies: np.ndarray):
     """Σ(m, ε) of all stationary points and of minima on the grid overlaps x energies (tidy)."""
+    params = ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p)
     import pandas as pd
 
     m_grid, energy_grid = np.meshgrid(overlaps, energies, indexing="ij")
     stationary, mu = L.complexity_energy_resolved(params, m_grid, energy_grid)
     minima, _ = L.complexity_energy_resolved(params, m_grid, energy_grid, minima=True)
     return pd.DataFrame({
-        "p": args.p, "delta_p": args.delta_p, "inv_delta2": params.inv_delta2,
+        "p": args.p, "delta_p": args.delta_p, "inv_delta2": inv_delta2,  # the value asked for, exactly
         "m": m_grid.ravel(), "energy": energy_grid.ravel(),
         "complexity_stationary": stationary.ravel(), "complexity_minima": minima.ravel(), "mu": mu.ravel(),
     })
@@ -316,9 +324,9 @@ def cmd_landscape_map_table(args) -> int:
     for inv_delta2 in args.inv_delta2:
         params = ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p)
         states = L.threshold_states(params)
-        maps.append(_map_frame(args, params, overlaps, energies))
+        maps.append(_map_frame(args, inv_delta2, overlaps, energies))
         zooms.append(_map_frame(
-            args, params, np.linspace(*ZOOM_OVERLAPS, args.zoom_points),
+            args, inv_delta2, np.linspace(*ZOOM_OVERLAPS, args.zoom_points),
             states.energy + np.linspace(*ZOOM_ENERGIES, args.zoom_points),
         ))
         reference = [("threshold states (most numerous, ε_A)", 0.0, states.energy),
@@ -329,10 +337,10 @@ def cmd_landscape_map_table(args) -> int:
         except ParameterError:  # no correlated minimum at this 1/Δ2: nothing to mark
             pass
         points += [(args.p, args.delta_p, inv_delta2, name, m, energy) for name, m, energy in reference]
-    write_table(pd.concat(maps, ignore_index=True), args.out, float_format=None)
-    write_table(pd.concat(zooms, ignore_index=True), args.zoom_out, float_format=None)
+    write_table(pd.concat(maps, ignore_index=True), args.out)
+    write_table(pd.concat(zooms, ignore_index=True), args.zoom_out)
     write_table(pd.DataFrame(points, columns=["p", "delta_p", "inv_delta2", "state", "m", "energy"]),
-                args.points_out, float_format=None)
+                args.points_out)
     return 0
 
 
@@ -350,7 +358,7 @@ def cmd_threshold_spectrum_table(args) -> int:
     table = pd.DataFrame(rows, columns=["p", "delta_p", "inv_delta2", "mu", "lower_edge", "upper_edge",
                                         "outlier", "complexity"])
     table["gf_threshold"] = L.gf_threshold(args.p, args.delta_p)
-    write_table(table, args.out, float_format=None)
+    write_table(table, args.out)
     return 0
 
 
@@ -360,7 +368,10 @@ def _instances(args, inv_delta2_values, desc: str):
     from tqdm import tqdm
 
     from ..model import Instance, InstanceSpec
+    from ..resources import check_memory, instance_bytes
 
+    check_memory(instance_bytes(args.n, args.p, args.tensor_layout),
+                 f"an instance at p={args.p}, N={args.n} ({args.tensor_layout} tensor)")
     pairs = [(x, seed) for x in inv_delta2_values for seed in args.seeds]
     for inv_delta2, seed in tqdm(pairs, desc=desc, disable=None, mininterval=5):
         params = ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p)
@@ -407,8 +418,8 @@ def cmd_hessian_spectra(args) -> int:
                 "semicircle_density": L.semicircle_density(params, mu, eigenvalues),
             }))
         del instance, flow
-    write_table(pd.concat(spectra, ignore_index=True), args.spectra_out, float_format=None)
-    write_table(pd.DataFrame(states), args.states_out, float_format=None)
+    write_table(pd.concat(spectra, ignore_index=True), args.spectra_out)
+    write_table(pd.DataFrame(states), args.states_out)
     return 0
 
 
@@ -460,7 +471,7 @@ def cmd_amp_runs(args) -> int:
                        ml_amp, gf))
     theory = pd.DataFrame(theory, columns=["p", "delta_p", "inv_delta2", "m0", "state_evolution_fixed_point",
                                            "good_minimum", "ml_amp_threshold", "gf_threshold"])
-    write_table(runs, args.out, float_format=None)
-    write_table(theory, args.theory_out, float_format=None)
+    write_table(runs, args.out)
+    write_table(theory, args.theory_out)
     print(f"ML-AMP: {len(args.inv_delta2) * len(args.seeds)} runs at N = {args.n}", file=sys.stderr)
     return 0

@@ -7,7 +7,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from ._common import CliError, add_threads_argument, atomic_output, pin_threads
+from ._common import CliError, add_threads_argument, atomic_output, declare_files, pin_threads
 
 
 def _parameter(text: str) -> tuple[str, object]:
@@ -17,6 +17,17 @@ def _parameter(text: str) -> tuple[str, object]:
     if not separator or not name.isidentifier():
         raise CliError(f"notebook parameter must look like name=value, got {text!r}")
     return name, yaml.safe_load(value)
+
+
+def _staged_figures(listing: Path) -> list[Path]:
+    return [Path(line) for line in dict.fromkeys(listing.read_text().splitlines()) if line]
+
+
+def _discard_staged(listing: Path) -> None:
+    from ..plotting import staged_path
+
+    for path in _staged_figures(listing):
+        staged_path(path).unlink(missing_ok=True)
 
 
 def register(subparsers) -> None:
@@ -33,6 +44,7 @@ def register(subparsers) -> None:
     parser.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE",
                         help="papermill parameter (value parsed as YAML); repeatable")
     add_threads_argument(parser)
+    declare_files(parser, inputs=["source"], outputs=["executed", "html"])
     parser.set_defaults(func=cmd_notebook)
 
 
@@ -42,6 +54,8 @@ def cmd_notebook(args) -> int:
     import nbformat
     import papermill
     from nbconvert import HTMLExporter
+
+    from ..plotting import STAGING_ENV, staged_path
 
     source = Path(args.source)
     if not source.is_file():
@@ -53,16 +67,27 @@ def cmd_notebook(args) -> int:
     with tempfile.TemporaryDirectory(prefix="bbm-notebook-") as folder:
         unexecuted = Path(folder) / f"{source.stem}.ipynb"
         executed = Path(folder) / f"{source.stem}.executed.ipynb"
+        staging = Path(folder) / "staged-figures.txt"
+        staging.touch()
         nbformat.write(notebook, unexecuted)
         try:
+            os.environ[STAGING_ENV] = str(staging)  # the kernel inherits it: save_figure stages its files
             papermill.execute_notebook(
                 str(unexecuted), str(executed), parameters=parameters, kernel_name="python3",
                 cwd=os.getcwd(), progress_bar=False, log_output=True,
             )
-        except papermill.PapermillExecutionError as exc:
-            raise CliError(f"notebook {source} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}",
-                           status=1) from None
-        result = nbformat.read(executed, as_version=4)
+            result = nbformat.read(executed, as_version=4)
+        except BaseException as exc:
+            _discard_staged(staging)
+            if isinstance(exc, papermill.PapermillExecutionError):
+                raise CliError(f"notebook {source} failed in cell {exc.exec_count}: {exc.ename}: {exc.evalue}; "
+                               "no figure was replaced", status=1) from None
+            if isinstance(exc, Exception):
+                raise CliError(f"notebook {source} could not be run: {exc}", status=1) from None
+            raise
+        finally:
+            os.environ.pop(STAGING_ENV, None)
+        figures = _staged_figures(staging)
     # nbformat draws random cell ids; number them so that two runs export the same HTML
     for index, cell in enumerate(result.cells):
         cell.id = f"cell-{index}"
@@ -71,5 +96,7 @@ def cmd_notebook(args) -> int:
         nbformat.write(result, stream)
     with atomic_output(args.html) as stream:
         stream.write(html)
+    for path in figures:  # the figures last: a notebook that failed above replaced none of them
+        os.replace(staged_path(path), path)
     print(f"executed {source} -> {args.executed}, {args.html}", file=sys.stderr)
     return 0

@@ -10,22 +10,51 @@ from pathlib import Path
 from ._common import (
     CliError,
     add_model_arguments,
+    add_tensor_layout_argument,
     add_threads_argument,
     atomic_output,
+    declare_files,
     finite_float,
     int_at_least,
     pin_threads,
     positive_float,
     read_table,
+    require_horizon,
     wrap_parameter_errors,
     write_table,
 )
 
 TRAJECTORY_COLUMNS = [
-    "p", "n", "delta_p", "inv_delta2", "seed", "replica",
+    "p", "n", "delta_p", "inv_delta2", "seed", "t_max", "replica",
     "time", "overlap", "energy", "multiplier", "gradient_norm",
 ]
-TENSOR_LAYOUTS = ("dense", "packed", "packed32")
+
+
+def add_expected_instance_arguments(parser) -> None:
+    """``--p --n --inv-delta2 --delta-p --seed``, optional: the instance the caller asks for; a record of
+    another instance is refused (the pipeline always passes them)."""
+    group = parser.add_argument_group("the instance asked for (all or none; checked against the record)")
+    group.add_argument("--p", type=int_at_least(3), help="tensor order p")
+    group.add_argument("--n", type=int_at_least(3), help="dimension N")
+    group.add_argument("--inv-delta2", type=positive_float, help="matrix SNR 1/Δ2")
+    group.add_argument("--delta-p", type=positive_float, help="tensor noise variance Δp")
+    group.add_argument("--seed", type=int_at_least(0), help="instance seed")
+
+
+def expected_instance_spec(args):
+    """The InstanceSpec of ``add_expected_instance_arguments``, or None when none was given."""
+    from ..model import InstanceSpec
+    from ..params import ModelParams
+
+    values = {name: getattr(args, name) for name in ("p", "n", "inv_delta2", "delta_p", "seed")}
+    given = [name for name, value in values.items() if value is not None]
+    if not given:
+        return None
+    if len(given) != len(values):
+        missing = ", ".join("--" + name.replace("_", "-") for name in values if values[name] is None)
+        raise CliError(f"the instance asked for is incomplete: also give {missing}")
+    params = ModelParams.from_inv_delta2(values["p"], values["inv_delta2"], values["delta_p"])
+    return InstanceSpec(params, values["n"], values["seed"])
 
 
 def register(subparsers) -> None:
@@ -39,8 +68,10 @@ def register(subparsers) -> None:
     add_model_arguments(parser)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     parser.add_argument("--seed", type=int_at_least(0), required=True, help="instance seed (SeedSequence entropy)")
+    add_tensor_layout_argument(parser)
     parser.add_argument("--out", required=True, help="record file to write (.json)")
     add_threads_argument(parser)
+    declare_files(parser, outputs=["out"])
     parser.set_defaults(func=cmd_instance)
 
     parser = subparsers.add_parser(
@@ -50,6 +81,7 @@ def register(subparsers) -> None:
         "initial conditions on one instance; write a tidy CSV of m, ε, μ, |P∇ℒ|/√N on a log time grid.",
     )
     parser.add_argument("--instance", required=True, help="instance record written by `bigbadminima instance`")
+    add_expected_instance_arguments(parser)
     parser.add_argument("--replicas", type=int_at_least(1), default=1, help="initial conditions (default 1)")
     parser.add_argument("--t-max", type=positive_float, required=True, help="final time")
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
@@ -58,9 +90,10 @@ def register(subparsers) -> None:
         "--m0", type=finite_float, default=None,
         help="prescribed initial overlap in (-1, 1); default: uniform on the sphere with m(0) > 0",
     )
-    parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default="dense", help="tensor storage")
+    add_tensor_layout_argument(parser, default="dense")
     parser.add_argument("--out", required=True, help="trajectory table to write (.csv)")
     add_threads_argument(parser)
+    declare_files(parser, inputs=["instance"], outputs=["out"])
     parser.set_defaults(func=cmd_simulate)
 
     parser = subparsers.add_parser(
@@ -71,6 +104,7 @@ def register(subparsers) -> None:
     parser.add_argument("inputs", nargs="+", help="trajectory tables written by `bigbadminima simulate`")
     parser.add_argument("--out", required=True, help="aggregated table (.csv)")
     add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["inputs"], outputs=["out"])
     parser.set_defaults(func=cmd_aggregate)
 
 
@@ -79,11 +113,14 @@ def cmd_instance(args) -> int:
     pin_threads(args.threads)
     from ..model import Instance, InstanceSpec
     from ..params import ModelParams
+    from ..resources import check_memory, instance_bytes
     from ..storage import instance_record
 
     spec = InstanceSpec(ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p), args.n, args.seed)
+    check_memory(instance_bytes(args.n, args.p, args.tensor_layout), f"an instance at p={args.p}, N={args.n} "
+                 f"({args.tensor_layout} tensor)")
     started = time.perf_counter()
-    instance = Instance.generate(spec)
+    instance = Instance.generate(spec, tensor_layout=args.tensor_layout)  # the record is the same for every layout
     record = instance_record(instance)
     with atomic_output(args.out) as stream:
         json.dump(record, stream, indent=1)
@@ -102,13 +139,19 @@ def cmd_simulate(args) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from ..gradient_flow import FlowBlowUp, initial_conditions, run_gradient_flow
-    from ..storage import InstanceFileError, load_instance
+    from ..gradient_flow import FlowBlowUp, check_step_count, initial_conditions, run_gradient_flow
+    from ..resources import check_memory, instance_bytes
+    from ..storage import InstanceFileError, load_instance, read_instance_record
 
+    expected = expected_instance_spec(args)
     try:
-        instance = load_instance(args.instance, tensor_layout=args.tensor_layout)
+        spec, _ = read_instance_record(args.instance)
+        check_memory(instance_bytes(spec.n, spec.params.p, args.tensor_layout, args.replicas),
+                     f"the instance {args.instance} ({args.tensor_layout} tensor, {args.replicas} replicas)")
+        instance = load_instance(args.instance, tensor_layout=args.tensor_layout, expected=expected)
     except InstanceFileError as exc:
         raise CliError(str(exc)) from exc
+    check_step_count(args.t_max, args.dt)
     x0 = initial_conditions(instance, args.replicas, m0=args.m0)
     started = time.perf_counter()
     with tqdm(total=args.t_max, unit="t", disable=None, file=sys.stderr, mininterval=5.0) as bar:
@@ -130,8 +173,10 @@ def cmd_simulate(args) -> int:
             "p": params.p,
             "n": instance.n,
             "delta_p": params.delta_p,
-            "inv_delta2": params.inv_delta2,
+            # the value the rule asked for, exactly (1/Δ2 of the record's Δ2 can differ in its last bit)
+            "inv_delta2": params.inv_delta2 if expected is None else args.inv_delta2,
             "seed": instance.spec.seed,
+            "t_max": args.t_max,
             "replica": np.tile(np.arange(n_replicas), n_times),
             "time": np.repeat(result.times, n_replicas),
             "overlap": result.overlap.ravel(),
@@ -157,9 +202,9 @@ def cmd_aggregate(args) -> int:
     frames = []
     for name in args.inputs:
         path = Path(name)
-        frame = read_table(path, "input table", TRAJECTORY_COLUMNS)
-        if frame[TRAJECTORY_COLUMNS].isna().any().any():
-            raise CliError(f"input table {path} has missing values (truncated or corrupted?)")
+        frame = read_table(path, "trajectory table", TRAJECTORY_COLUMNS, unique=["replica", "time"])
+        for _, run in frame.groupby("replica"):
+            require_horizon(run, path, "trajectory table")
         frames.append(frame[TRAJECTORY_COLUMNS])
     table = pd.concat(frames, ignore_index=True)
     keys = ["p", "delta_p", "n", "inv_delta2", "seed", "replica", "time"]
