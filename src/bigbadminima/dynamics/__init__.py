@@ -74,7 +74,7 @@ from functools import partial
 import numpy as np
 from numba import njit
 
-from .params import ModelParams, ParameterError
+from ..params import ModelParams, ParameterError
 
 __all__ = ["DynamicsBlowUp", "DynamicsResult", "solve_chsck"]
 
