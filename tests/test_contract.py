@@ -81,9 +81,13 @@ def test_pipeline_passes_the_config_value_not_its_printed_form(tmp_path):
 
 @pytest.mark.slow
 def test_a_repeated_config_value_is_refused_before_any_job(tmp_path):
-    config = fresh_config(simulation={"inv_delta2": [2.5, 2.5]})
-    status, output = dry_run_commands(tmp_path, config)
-    assert status != 0 and "simulation: two runs share the output" in output
+    status, output = dry_run_commands(tmp_path / "list", fresh_config(simulation={"inv_delta2": [2.5, 2.5]}))
+    assert status != 0 and "simulation.inv_delta2" in output and "non-unique" in output  # the schema
+    # the same growth-rate run asked for by two threshold sets: only the run tables see it
+    sets = [{"p": 3, "delta_p": 1.0, "inv_delta2": [2.2, 2.35, 2.5]},
+            {"p": 3, "delta_p": 1.0, "inv_delta2": [2.5, 2.75, 3.0]}]
+    status, output = dry_run_commands(tmp_path / "sets", fresh_config(dynamics={"threshold_sets": sets}))
+    assert status != 0 and "dynamics.threshold_sets: two runs share the output" in output
 
 
 # --- 2. tables: truncated, header-only, non-finite or repeated runs are refused -----------------
@@ -167,6 +171,16 @@ def test_duplicate_yaml_keys_are_refused_naming_the_key(tmp_path):
     path.write_text("simulation:\n  t_max: 200\n  dt: 0.1\n  t_max: 20\n")
     with pytest.raises(ConfigError, match="duplicate key 't_max' at line 4"):
         load_yaml_strict(path)
+
+
+@pytest.mark.slow
+def test_the_pipeline_refuses_a_config_file_with_a_duplicate_key(tmp_path):
+    workdir = copy_workflow(tmp_path / "wf")
+    text = yaml.safe_dump(CI_CONFIG).replace("simulation:\n", "simulation:\n  t_max: 5\n", 1)
+    (workdir / "config.yaml").write_text(text)
+    completed = subprocess.run([sys.executable, "-m", "snakemake", "--dry-run", "--cores", "1", "--configfile",
+                                "config.yaml"], cwd=workdir, capture_output=True, text=True, timeout=600)
+    assert completed.returncode != 0 and "duplicate key 't_max'" in completed.stdout + completed.stderr
 
 
 # --- 4. instance records: every digest required, the record must be the instance asked for ------
