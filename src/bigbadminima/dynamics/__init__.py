@@ -68,539 +68,45 @@ from __future__ import annotations
 import math
 import multiprocessing
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
 from numba import njit
 
 from ..params import ModelParams, ParameterError
+from .band import _Band, _band_grid, _band_march, _BandStencils
+from .guards import (
+    MAX_DOUBLINGS,
+    MAX_MEMORY_BYTES,
+    MAX_UNIFORM_STEPS,
+    MIN_DOUBLING_RESOLUTION,
+    _check_arguments,
+    _check_cost,
+    _doubling_cost,
+)
+from .nonlinear import _AndersonMixer, _newton_step
+from .quadrature import (
+    _corrected_trapezoid,
+    _cumulative_hermite,
+    _cumulative_trapezoid,
+    _fd_weights,
+    _interpolate_cubic,
+    _interpolation_matrix,
+    _lagrange_stencils,
+)
+from .result import DynamicsBlowUp, DynamicsResult
+from .settings import _FAST, _RESCALE_ABOVE, HOLD_LIMIT, _doubling_settings
+from .terms import _energy_split, _signal_terms
+from .uniform import _memory_sums, _run_uniform, _solve_uniform
 
 __all__ = ["DynamicsBlowUp", "DynamicsResult", "solve_chsck"]
 
-_FAST = {"reassoc", "contract"}
-
-#: Renormalisation of the linearised overlap history once it exceeds this (log of it is kept).
-_RESCALE_ABOVE = 1e150
-
-#: Cost guards of :func:`solve_chsck` (issue 11 item 7): a run is refused up front, with the
-#: numbers, if its estimated memory (:func:`_memory_estimate`: the window or grid arrays at
-#: their largest, plus the band's stencils; both runs at once with ``workers=2``) exceeds this.
-MAX_MEMORY_BYTES = 8 * 2**30
-#: Uniform scheme: most time steps n of one run. Work is O(n³): 25 s at n = 4000 on one core,
-#: so about 50 min at the bound; the packed C and R take 8 n² bytes (3.2 GB at the bound).
-MAX_UNIFORM_STEPS = 20_000
-#: Doubling scheme: most step doublings (compressions) of one run, i.e. t_max <= 2^40 times the
-#: first window's span (2.56 for resolution >= 1/8, so t_max <= 2.8e12). The band sub-grid
-#: gains ~ln 2/η nodes per doubling and its convolution costs O(nodes²) per row, so the work of
-#: the late windows grows like the square of the doublings: t_max = 1e300 (~1000 doublings,
-#: ~1.1e4 band nodes) would not finish. t = 10^6 needs 19 doublings.
-MAX_DOUBLINGS = 40
-#: Doubling scheme: the band sub-grid needs η = 1/(16·resolution) < 1 (its geometric part starts
-#: from the first lag step); at resolution <= 1/16 the grid construction never ends once the
-#: first window is compressed, so such levels are refused (the error estimate runs resolution/2).
-MIN_DOUBLING_RESOLUTION = 1.0 / 16
-#: Window arrays alive at once at the largest capacity (C, χ, cell averages, weights, and the
-#: copies a compression or a resize makes): the factor of the window's memory estimate.
-_WINDOW_ARRAYS = 6
-#: Bytes per entry of the band convolution stencils while they are built (start, 4 weights and
-#: the temporaries of _lagrange_stencils); there are ~nodes²/2 entries.
-_STENCIL_ENTRY_BYTES = 160
-
-
-class DynamicsBlowUp(RuntimeError):
-    """The CHSCK integration produced a non-finite value or left the physical range."""
-
-
-@dataclass
-class DynamicsResult:
-    """Solution of the CHSCK equations on the solver's time grid.
-
-    ``m_error`` estimates |m - m_exact| (from the run at twice the resolution), NaN where the
-    estimate was not requested. In ``linear`` mode ``m`` is NaN and ``log_m_ratio`` holds
-    log(m(t)/m0) of the m0 → 0⁺ limit. ``status`` is 0 on success, 1 if the integration was
-    stopped (blow-up, non-convergence); ``message`` says why. ``monitors`` holds the largest
-    energy increase between grid points, the largest violation of |C| <= 1 and the largest
-    residual of the identity μ = T - 2ε2 - p εp (theory.md §C.1).
-    """
-
-    t: np.ndarray
-    m: np.ndarray
-    mu: np.ndarray
-    energy: np.ndarray
-    m_error: np.ndarray
-    log_m_ratio: np.ndarray | None
-    method: str
-    resolution: dict
-    status: int = 0
-    message: str = "ok"
-    monitors: dict = field(default_factory=dict)
-    two_time: dict | None = None
-
-    @property
-    def success(self) -> bool:
-        return self.status == 0
-
-    def columns(self) -> dict:
-        """The tidy per-time columns (t, m, mu, energy, m_error[, log_m_ratio])."""
-        out = {"t": self.t, "m": self.m, "mu": self.mu, "energy": self.energy, "m_error": self.m_error}
-        if self.log_m_ratio is not None:
-            out["log_m_ratio"] = self.log_m_ratio
-        return out
-
-
-# ---------------------------------------------------------------------------------------------
-# Shared pieces
-# ---------------------------------------------------------------------------------------------
-
-
-def _check_arguments(params: ModelParams, m0: float, t_max: float, temperature: float, linear: bool) -> None:
-    if not isinstance(params, ModelParams):
-        raise ParameterError("params must be a ModelParams")
-    if not math.isfinite(m0):
-        raise ParameterError(f"m0 must be finite, got {m0!r}")
-    if not (math.isfinite(t_max) and t_max > 0):
-        raise ParameterError(f"t_max must be finite and > 0, got {t_max!r}")
-    if not (math.isfinite(temperature) and temperature >= 0):
-        raise ParameterError(f"temperature must be finite and >= 0, got {temperature!r}")
-    if not linear and not (0.0 < m0 < 1.0):
-        raise ParameterError(
-            f"m0 must lie in (0, 1), got {m0!r} (theory.md §A.5: the theory assumes m0 > 0; "
-            "m0 = 0 is a fixed point; use linear=True for the m0 -> 0+ limit)"
-        )
-
-
-def _levels_run(method: str, resolution: float, estimate: bool, m_tol, max_resolution: float) -> list[tuple[float, float | None]]:
-    """(level, half level or None) of every pass :func:`solve_chsck` may make (m_tol doubles the level)."""
-    level = resolution if method == "doubling" else 1.0
-    levels = [level]
-    while m_tol is not None and 2 * levels[-1] <= max_resolution:
-        levels.append(2 * levels[-1])
-    return [(lv, lv / 2 if estimate else None) for lv in levels]
-
-
-def _uniform_cost(t_max: float, step: float, keep_two_time: bool) -> tuple[float, float]:
-    """(steps n, bytes) of one uniform run: packed C and R (8 n² bytes), with keep_two_time the
-    full C, R and their mask (17 n² more)."""
-    n = t_max / step
-    return n, (8.0 + (17.0 if keep_two_time else 0.0)) * (min(n, 1e100) + 1) ** 2
-
-
-def _doubling_cost(t_max: float, level: float, linear: bool) -> tuple[float, float]:
-    """(step doublings D, bytes) of one doubling run at ``level``.
-
-    The first window spans N·δ_min and each compression doubles it, so D = ceil(log2(t_max /
-    (N δ_min))) (an escape hold, which grows the window at a fixed step, only lowers it). Memory:
-    _WINDOW_ARRAYS square arrays at the largest capacity (hold_limit·N rows in full runs, N in
-    linear mode, where nothing is held) and the band stencils, ~nodes²/2 entries, with the nodes
-    of the band grid at the last step h = 2^D δ_min and the widest band (N/8 cells while held).
-    """
-    s = _doubling_settings(level)
-    window, delta_min, eta = float(s["window"]), s["delta_min"], s["eta"]
-    span = window * delta_min
-    doublings = max(0.0, math.ceil(math.log2(t_max / span) - 1e-12)) if t_max > span else 0.0
-    capacity = window if linear else _DoublingSolver.HOLD_LIMIT * window
-    memory = _WINDOW_ARRAYS * 8.0 * (capacity + 1) ** 2
-    if doublings > 0 and eta < 1:
-        log_ratio = math.log(eta) + doublings * math.log(2.0)  # log of h / (δ_min/η) at the last step
-        cells = s["band_cells"] if linear else max(s["band_cells"], window / 8)
-        nodes = 2 + 1 / eta + max(0.0, log_ratio / math.log1p(eta)) + cells + (1 + math.log(cells)) / eta
-        memory += _STENCIL_ENTRY_BYTES * nodes**2 / 2
-    return doublings, memory
-
-
-def _check_cost(method, t_max, resolution, step, linear, estimate, m_tol, max_resolution, workers, keep_two_time):
-    """Refuse, with the numbers, a run whose work or memory would pass the module's bounds."""
-    gib = 2.0**30
-    for level, half in _levels_run(method, resolution, estimate, m_tol, max_resolution):
-        runs = [level] + ([half] if half is not None else [])
-        memory = []
-        for lv in runs:
-            which = "main" if lv == level else "half-resolution (error estimate)"
-            if method == "uniform":
-                n, bytes_ = _uniform_cost(t_max, step / lv, keep_two_time)
-                if n > MAX_UNIFORM_STEPS:
-                    raise ParameterError(
-                        f"uniform scheme: t_max = {t_max:g} at step {step / lv:g} ({which} run) needs {n:.3g} steps, "
-                        f"more than MAX_UNIFORM_STEPS = {MAX_UNIFORM_STEPS} (work O(n^3)); use method='doubling' "
-                        "for long times or a larger step"
-                    )
-            else:
-                doublings, bytes_ = _doubling_cost(t_max, lv, linear)
-                if lv <= MIN_DOUBLING_RESOLUTION and doublings > 0:
-                    raise ParameterError(
-                        f"doubling scheme: resolution {lv:g} ({which} run) is at or below {MIN_DOUBLING_RESOLUTION:g}: "
-                        "its band sub-grid is empty (eta = 1/(16 resolution) >= 1) and the run would never end; "
-                        f"use resolution > {2 * MIN_DOUBLING_RESOLUTION:g} with the error estimate"
-                    )
-                if doublings > MAX_DOUBLINGS:
-                    raise ParameterError(
-                        f"doubling scheme: t_max = {t_max:g} at resolution {lv:g} ({which} run) needs {doublings:.0f} "
-                        f"step doublings, more than MAX_DOUBLINGS = {MAX_DOUBLINGS} "
-                        f"(t_max <= {_doubling_settings(lv)['window'] * _doubling_settings(lv)['delta_min'] * 2.0**MAX_DOUBLINGS:.3g})"
-                    )
-            memory.append(bytes_)
-        peak = sum(memory) if workers == 2 else max(memory)
-        if peak > MAX_MEMORY_BYTES:
-            detail = f"resolution {level:g}" if method == "doubling" else f"step {step / level:g}, t_max = {t_max:g}"
-            raise ParameterError(
-                f"{method} scheme at {detail}{' with workers=2' if workers == 2 and half is not None else ''} would need "
-                f"~{peak / gib:.3g} GiB, more than MAX_MEMORY_BYTES = {MAX_MEMORY_BYTES / gib:g} GiB"
-            )
-
-
-def _signal_terms(params: ModelParams, m: float, linear: bool) -> tuple[float, float, float]:
-    """(f'(m), m f'(m), f(m)) in the full model; their O(m) parts (m/Δ2, 0, 0) in linear mode."""
-    if linear:
-        return params.d2f(0.0) * m, 0.0, 0.0
-    return float(params.df(m)), float(m * params.df(m)), float(params.f(m))
-
-
-def _energy_split(params: ModelParams, m: float, weights: np.ndarray, c: np.ndarray, linear: bool):
-    """(ε2, εp) of theory.md §C.1 from nodal response weights ∫R(t,s)g(s)ds ≈ Σ weights·g."""
-    eps2 = -params.inv_delta2 * np.dot(weights, c)
-    epsp = -params.inv_delta_p * np.dot(weights, c ** (params.p - 1))
-    if not linear:  # in linear mode m is the rescaled O(m0) amplitude: its powers may overflow
-        eps2 -= m * m * params.inv_delta2 / 2
-        epsp -= m**params.p * params.inv_delta_p / params.p
-    return float(eps2), float(epsp)
-
-
-# ---------------------------------------------------------------------------------------------
-# Reference scheme: uniform grid, Heun + trapezoid
-# ---------------------------------------------------------------------------------------------
-
-
-@njit(cache=True, fastmath=_FAST)
-def _memory_sums(C, R, i, h, a, b, ap, S1, S2, S3):  # pragma: no cover - compiled
-    """Trapezoid memory sums of row i for every t_l <= t_i (packed lower-triangular C, R).
-
-    S1[l] = Σ_s a_s C(t_l, t_s)                      (a carries weights: ∫R f'' C(t_l,·))
-    S2[l] = h Σ_{s<=l} w_s b_s R(t_l, t_s)           (∫_0^{t_l} f'(C(t_i,s)) R(t_l,s) ds)
-    S3[l] = h Σ_{l<=s<=i} w_s ap_s R(t_s, t_l)       (∫_{t_l}^{t_i} R f'' R(s,t_l) ds)
-    """
-    for l in range(i + 1):
-        S1[l] = 0.0
-        S3[l] = 0.0
-    for r in range(i + 1):
-        o = r * (r + 1) // 2
-        acc1 = 0.0
-        acc2 = 0.0
-        ar = a[r]
-        apr = ap[r]
-        for s in range(r):
-            cv = C[o + s]
-            rv = R[o + s]
-            acc1 += a[s] * cv
-            S1[s] += ar * cv
-            acc2 += b[s] * rv
-            S3[s] += apr * rv
-        S1[r] += acc1 + ar * C[o + r]
-        if r > 0:
-            S2[r] = h * (acc2 + 0.5 * b[r] * R[o + r] - 0.5 * b[0] * R[o])
-        else:
-            S2[0] = 0.0
-        S3[r] += apr * R[o + r]
-    oi = i * (i + 1) // 2
-    for l in range(i + 1):
-        S3[l] = h * (S3[l] - 0.5 * ap[l] * R[l * (l + 1) // 2 + l] - 0.5 * ap[i] * R[oi + l])
-
-
-def _solve_uniform(
-    params: ModelParams,
-    m0: float,
-    n_steps: int,
-    h: float,
-    temperature: float = 0.0,
-    linear: bool = False,
-):
-    """Heun/trapezoid integration of §C.1 on t_i = i h, i = 0..n_steps.
-
-    Returns (m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R). In linear mode m holds
-    m/m0 divided by a running scale, log_m_ratio = log(m/m0) (NaN otherwise). R is stored with
-    R(t_i, t_i) = 1, the left limit R(t, t⁻) used by the quadratures.
-    """
-    n = n_steps + 1
-    size = n * (n + 1) // 2
-    C = np.zeros(size)
-    R = np.zeros(size)
-    m = np.zeros(n)
-    log_m_ratio = np.full(n, np.nan)
-    mu = np.zeros(n)
-    energy = np.zeros(n)
-    eps2 = np.zeros(n)
-    epsp = np.zeros(n)
-    C[0] = R[0] = 1.0
-    m[0] = 1.0 if linear else m0
-    if linear:
-        log_m_ratio[0] = 0.0
-    S1, S2, S3 = np.zeros(n), np.zeros(n), np.zeros(n)
-    scale = 0.0
-
-    def evaluate(i: int):
-        o = i * (i + 1) // 2
-        c = C[o : o + i + 1]
-        r = R[o : o + i + 1]
-        w = np.full(i + 1, h)
-        w[0] *= 0.5
-        w[-1] *= 0.5
-        if i == 0:
-            w[0] = 0.0
-        wr = w * r
-        fp = params.df(c)
-        fpp = params.d2f(c)
-        df_m, m_df_m, f_m = _signal_terms(params, m[i], linear)
-        mu_i = temperature + m_df_m + np.dot(wr, fp + fpp * c)
-        a = wr * fpp
-        fm = -mu_i * m[i] + df_m + np.dot(a, m[: i + 1])
-        _memory_sums(C, R, i, h, a, fp, r * fpp, S1, S2, S3)
-        drive = 0.0 if linear else df_m
-        fc = -mu_i * c + drive * m[: i + 1] + S1[: i + 1] + S2[: i + 1]
-        fr = -mu_i * r + S3[: i + 1]
-        e2, ep = _energy_split(params, m[i], wr, c, linear)
-        return mu_i, -f_m - np.dot(wr, fp), e2, ep, fm, fc, fr
-
-    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported, not warned
-        mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = evaluate(0)
-        for i in range(n - 1):
-            o = i * (i + 1) // 2
-            o1 = (i + 1) * (i + 2) // 2
-            c_old = C[o : o + i + 1].copy()
-            r_old = R[o : o + i + 1].copy()
-            C[o1 : o1 + i + 1] = c_old + h * fc
-            R[o1 : o1 + i + 1] = r_old + h * fr
-            C[o1 + i + 1] = R[o1 + i + 1] = 1.0
-            m[i + 1] = m[i] + h * fm
-            _, _, _, _, fm_p, fc_p, fr_p = evaluate(i + 1)
-            C[o1 : o1 + i + 1] = c_old + 0.5 * h * (fc + fc_p[: i + 1])
-            R[o1 : o1 + i + 1] = r_old + 0.5 * h * (fr + fr_p[: i + 1])
-            m[i + 1] = m[i] + 0.5 * h * (fm + fm_p)
-            if linear:
-                if abs(m[i + 1]) > _RESCALE_ABOVE:
-                    m[: i + 2] /= _RESCALE_ABOVE
-                    scale += math.log(_RESCALE_ABOVE)
-                log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + scale
-            mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = evaluate(i + 1)
-            if not (math.isfinite(mu[i + 1]) and math.isfinite(m[i + 1])):
-                raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
-    return m, log_m_ratio, mu, energy, eps2, epsp, C, R
-
-
-# ---------------------------------------------------------------------------------------------
-# Long-time scheme: Kim-Latz doubling window + near-diagonal band
-# ---------------------------------------------------------------------------------------------
-
-
-def _band_grid(h: float, band_cells: int, delta_min: float, eta: float) -> tuple[np.ndarray, np.ndarray]:
-    """Lag nodes of the band [0, band_cells·h] and the indices of the coarse lags q·h in them.
-
-    Steps are δ_min up to δ_min/η, then at most η·τ, so that a mode e^{-λτ} is integrated with
-    step·λ <= η·λτ where it still has weight; every coarse lag q·h is a node.
-    """
-    nodes = [0.0]
-    tau = 0.0
-    uniform_end = min(h, delta_min / eta)
-    while tau + delta_min < uniform_end * (1 - 1e-12):
-        tau += delta_min
-        nodes.append(tau)
-    while tau * (1 + eta) < h * (1 - 0.3 * eta):
-        tau *= 1 + eta
-        nodes.append(tau)
-    nodes.append(h)
-    coarse = [0, len(nodes) - 1]
-    for q in range(1, band_cells):
-        pieces = max(1, math.ceil(1.0 / (eta * q) - 1e-9))
-        for piece in range(1, pieces + 1):
-            nodes.append(h * (q + piece / pieces))
-        coarse.append(len(nodes) - 1)
-    return np.array(nodes), np.array(coarse, dtype=np.int64)
-
-
-def _lagrange_stencils(nodes: np.ndarray, x: np.ndarray, top: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start indices and weights (n, 4) of cubic Lagrange interpolation at the points x.
-
-    Each point uses the 4 nodes around it among nodes[0..top] (fewer, zero-padded, if top < 3).
-    """
-    x = np.asarray(x, dtype=float)
-    top = np.broadcast_to(np.asarray(top, dtype=np.int64), x.shape)
-    count = np.minimum(4, top + 1)
-    a = np.searchsorted(nodes, x, side="right") - 1
-    start = np.minimum(np.maximum(a - 1, 0), top - count + 1)
-    idx = np.minimum(start[:, None] + np.arange(4)[None, :], nodes.size - 1)
-    xs = nodes[idx]
-    valid = np.arange(4)[None, :] < count[:, None]
-    weights = np.ones((x.size, 4))
-    for k in range(4):
-        for other in range(4):
-            if other == k:
-                continue
-            factor = (x - xs[:, other]) / np.where(valid[:, other], xs[:, k] - xs[:, other], 1.0)
-            weights[:, k] *= np.where(valid[:, other], factor, 1.0)
-    weights[~valid] = 0.0
-    return start, weights
-
-
-def _interpolation_matrix(nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Matrix M with M @ y(nodes) = cubic interpolant of y at the points x."""
-    start, weights = _lagrange_stencils(nodes, x, nodes.size - 1)
-    matrix = np.zeros((x.size, nodes.size))
-    for k in range(4):
-        np.add.at(matrix, (np.arange(x.size), np.minimum(start + k, nodes.size - 1)), weights[:, k])
-    return matrix
-
-
-@dataclass
-class _BandStencils:
-    """Interpolation stencils of the band convolution, fixed for one sub-grid."""
-
-    tau: np.ndarray
-    coarse: np.ndarray
-    offsets: np.ndarray  # entries of node k: offsets[k] .. offsets[k+1]-1 (lags τ_k - τ_j, j <= J_k)
-    last: np.ndarray  # J_k
-    start: np.ndarray
-    weights: np.ndarray
-    half_start: np.ndarray
-    half_weights: np.ndarray
-
-    @classmethod
-    def build(cls, tau: np.ndarray, coarse: np.ndarray) -> "_BandStencils":
-        size = tau.size
-        last = np.zeros(size, dtype=np.int64)
-        last[1:] = np.searchsorted(tau, 0.5 * tau[1:], side="right") - 1
-        counts = np.zeros(size + 1, dtype=np.int64)
-        counts[2:] = last[1:] + 1
-        offsets = np.cumsum(counts)
-        node = np.repeat(np.arange(size), counts[1:])
-        j = np.arange(offsets[-1]) - offsets[node]
-        start, weights = _lagrange_stencils(tau, tau[node] - tau[j], node)
-        half_start, half_weights = _lagrange_stencils(tau, 0.5 * tau, np.arange(size))
-        return cls(tau, coarse, offsets, last, start, weights, half_start, half_weights)
-
-
-@njit(cache=True, fastmath=_FAST)
-def _interp(values, start, w):  # pragma: no cover - compiled
-    return w[0] * values[start] + w[1] * values[start + 1] + w[2] * values[start + 2] + w[3] * values[start + 3]
-
-
-@njit(cache=True, fastmath=_FAST)
-def _fd_weights(x0, x1, x2, at):  # pragma: no cover - compiled
-    """Weights of the 3-point derivative at node ``at`` (0, 1 or 2) of nodes x0 < x1 < x2."""
-    h1 = x1 - x0
-    h2 = x2 - x1
-    if at == 0:
-        return -(2 * h1 + h2) / (h1 * (h1 + h2)), (h1 + h2) / (h1 * h2), -h1 / (h2 * (h1 + h2))
-    if at == 1:
-        return -h2 / (h1 * (h1 + h2)), (h2 - h1) / (h1 * h2), h1 / (h2 * (h1 + h2))
-    return h2 / (h1 * (h1 + h2)), -(h1 + h2) / (h1 * h2), (2 * h2 + h1) / (h2 * (h1 + h2))
-
-
-@njit(cache=True, fastmath=_FAST)
-def _corrected_trapezoid(x, g, n):  # pragma: no cover - compiled
-    """∫ g over nodes x[0..n-1]: trapezoid + Euler-Maclaurin end corrections per interval,
-    δ²/12 (g'_left - g'_right), with 3-point derivatives: fourth-order on smooth g."""
-    total = 0.0
-    if n < 2:
-        return 0.0
-    if n == 2:
-        return 0.5 * (x[1] - x[0]) * (g[0] + g[1])
-    prev_d = 0.0
-    for j in range(n):
-        if j == 0:
-            w0, w1, w2 = _fd_weights(x[0], x[1], x[2], 0)
-            d = w0 * g[0] + w1 * g[1] + w2 * g[2]
-        elif j == n - 1:
-            w0, w1, w2 = _fd_weights(x[n - 3], x[n - 2], x[n - 1], 2)
-            d = w0 * g[n - 3] + w1 * g[n - 2] + w2 * g[n - 1]
-        else:
-            w0, w1, w2 = _fd_weights(x[j - 1], x[j], x[j + 1], 1)
-            d = w0 * g[j - 1] + w1 * g[j] + w2 * g[j + 1]
-        if j > 0:
-            step = x[j] - x[j - 1]
-            total += 0.5 * step * (g[j - 1] + g[j]) + step * step / 12.0 * (prev_d - d)
-        prev_d = d
-    return total
-
-
-@njit(cache=True, fastmath=_FAST)
-def _band_convolution(k, tau, rho, kern, a, known, inv_h2, known2, offsets, last, start, weights, hs, hw, xs, ga, gb):  # pragma: no cover
-    """∫_0^{τ_k} ρ_t(u) f''(C(t,t-u)) ρ_{t-u}(τ_k - u) du, split at τ_k/2 (see _band_march).
-
-    Both halves are integrated over u (resp. v = τ_k - u) in [0, τ_k/2], where the first factor
-    (resp. last) is fast and sits on the nodes while the other is smooth and interpolated
-    (cubic). The drifts are ∂_tρ = a ρ + known and ∂²_tρ = inv_h2 ρ + known2 (BDF2 / second
-    difference in t with the previous rows' bands folded into ``known``, ``known2``).
-    """
-    tk = tau[k]
-    J = last[k]
-    base = offsets[k]
-    for j in range(J + 1):
-        e = base + j
-        s = start[e]
-        w = weights[e]
-        r_x = _interp(rho, s, w)
-        u = tau[j]
-        lag = tk - u
-        d_x = a * r_x + _interp(known, s, w)
-        d2_x = inv_h2 * r_x + _interp(known2, s, w)
-        d_j = a * rho[j] + known[j]
-        d2_j = inv_h2 * rho[j] + known2[j]
-        xs[j] = u
-        ga[j] = rho[j] * kern[j] * (r_x - u * d_x + 0.5 * u * u * d2_x)
-        gb[j] = r_x * _interp(kern, s, w) * (rho[j] - lag * d_j + 0.5 * lag * lag * d2_j)
-    n = J + 1
-    u = 0.5 * tk
-    if u > tau[J] * (1 + 1e-12):
-        s = hs[k]
-        w = hw[k]
-        r_h = _interp(rho, s, w)
-        d_h = a * r_h + _interp(known, s, w)
-        d2_h = inv_h2 * r_h + _interp(known2, s, w)
-        xs[n] = u
-        ga[n] = r_h * _interp(kern, s, w) * (r_h - u * d_h + 0.5 * u * u * d2_h)
-        gb[n] = ga[n]
-        n += 1
-    return _corrected_trapezoid(xs, ga, n) + _corrected_trapezoid(xs, gb, n)
-
-
-@njit(cache=True, fastmath=_FAST)
-def _band_march(mu, a, inv_h2, tau, kern, known, known2, offsets, last, start, weights, hs, hw, rho, slope, psi, psi_int):  # pragma: no cover
-    """March the lag equation of the band outward from R(t,t⁻) = 1.
-
-    In lag coordinates ρ_t(τ) = R(t, t-τ) obeys, for fixed t (theory.md §C.1, R equation):
-        dρ/dτ = -μ ρ - ∂_tρ + ∫_0^τ ρ_t(u) f''(C(t,t-u)) ρ_{t-u}(τ-u) du,
-    with ρ_{t-u}(v) = ρ_t(v) - u ∂_tρ(v) + u²/2 ∂²_tρ(v): the drift along the diagonal, from
-    BDF2 in t over this row and the two before it (implicit in this row's ρ). The march is the
-    Hermite (trapezoid + δ²/12 slope-derivative) rule with 3-point derivatives of the slope,
-    implicit in ρ_k; slope = dρ/dτ; psi = ∫_0^τ ρ and psi_int = ∫_0^τ ψ (Hermite).
-    """
-    size = tau.size
-    xs = np.empty(size + 1)
-    ga = np.empty(size + 1)
-    gb = np.empty(size + 1)
-    rho[0] = 1.0
-    slope[0] = -mu - (a + known[0])
-    psi[0] = 0.0
-    psi_int[0] = 0.0
-    decay = mu + a
-    for k in range(1, size):
-        step = tau[k] - tau[k - 1]
-        rho[k] = rho[k - 1] + step * slope[k - 1]
-        conv = 0.0
-        for _ in range(2):
-            conv = _band_convolution(k, tau, rho, kern, a, known, inv_h2, known2, offsets, last, start, weights, hs, hw, xs, ga, gb)
-            source = conv - known[k]  # slope_k = -decay ρ_k + source
-            if k == 1:
-                rho[k] = (rho[k - 1] + 0.5 * step * (slope[k - 1] + source)) / (1.0 + 0.5 * step * decay)
-            else:
-                p0, p1, p2 = _fd_weights(tau[k - 2], tau[k - 1], tau[k], 1)  # derivative at k-1
-                q0, q1, q2 = _fd_weights(tau[k - 2], tau[k - 1], tau[k], 2)  # derivative at k
-                c = step * step / 12.0
-                coef_k = 0.5 * step + c * (p2 - q2)
-                known_part = rho[k - 1] + 0.5 * step * slope[k - 1] + c * ((p0 - q0) * slope[k - 2] + (p1 - q1) * slope[k - 1])
-                rho[k] = (known_part + coef_k * source) / (1.0 + coef_k * decay)
-        slope[k] = -decay * rho[k] + conv - known[k]
-        psi[k] = psi[k - 1] + 0.5 * step * (rho[k - 1] + rho[k]) + step * step / 12.0 * (slope[k - 1] - slope[k])
-        psi_int[k] = psi_int[k - 1] + 0.5 * step * (psi[k - 1] + psi[k]) + step * step / 12.0 * (rho[k - 1] - rho[k])
+#: names the tests and the cost guards' users read from the package (re-exported)
+_REEXPORTED = (
+    MAX_DOUBLINGS, MAX_MEMORY_BYTES, MAX_UNIFORM_STEPS, MIN_DOUBLING_RESOLUTION, _doubling_cost,
+    _corrected_trapezoid, _fd_weights, _interpolation_matrix, _lagrange_stencils, _memory_sums,
+    _band_grid, _BandStencils, _band_march,
+)
 
 
 @njit(cache=True, fastmath=_FAST)
@@ -616,56 +122,6 @@ def _near_start_correction(i3, x_row, xv_row, X, Xh, fpp, i, far, band_cells):  
             moment = xv_row[l] - x_row[l]
             point = fpp[l - 1] * X[l - 1, j] * (dx - moment) + fpp[l] * X[l, j] * moment
             i3[j] += dx * 0.5 * (fpp[l - 1] + fpp[l]) * Xh[l, q] - point
-
-
-def _cumulative_hermite(tau: np.ndarray, values: np.ndarray, derivative: np.ndarray) -> np.ndarray:
-    """∫_0^τ_k g for g known with its derivative at the nodes (Hermite-corrected trapezoid)."""
-    step = np.diff(tau)
-    pieces = 0.5 * step * (values[:-1] + values[1:]) + step**2 / 12.0 * (derivative[:-1] - derivative[1:])
-    return np.concatenate([[0.0], np.cumsum(pieces)])
-
-
-def _cumulative_trapezoid(tau: np.ndarray, values: np.ndarray) -> np.ndarray:
-    return np.concatenate([[0.0], np.cumsum(0.5 * np.diff(tau) * (values[:-1] + values[1:]))])
-
-
-def _interpolate_cubic(x_nodes: np.ndarray, y_nodes: np.ndarray, x: np.ndarray) -> np.ndarray:
-    """Piecewise cubic Lagrange interpolation (4 nearest nodes) of y(x) at the points x."""
-    start, weights = _lagrange_stencils(x_nodes, x, x_nodes.size - 1)
-    idx = np.minimum(start[:, None] + np.arange(4)[None, :], x_nodes.size - 1)
-    return np.sum(weights * y_nodes[idx], axis=1)
-
-
-@dataclass
-class _Band:
-    """Near-diagonal response of one row on the band sub-grid: ρ = R(t, t-τ), ψ = χ(t, t-τ)."""
-
-    rho: np.ndarray
-    psi: np.ndarray
-
-
-class _AndersonMixer:
-    """Anderson acceleration of a fixed-point map y -> G(y) (type II, small history)."""
-
-    def __init__(self, depth: int = 5):
-        self.depth = depth
-        self.ys: list[np.ndarray] = []
-        self.gs: list[np.ndarray] = []
-
-    def next(self, y: np.ndarray, g: np.ndarray) -> np.ndarray:
-        self.ys.append(y)
-        self.gs.append(g)
-        if len(self.ys) > self.depth + 1:
-            self.ys.pop(0)
-            self.gs.pop(0)
-        if len(self.ys) == 1:
-            return g
-        residuals = [gk - yk for gk, yk in zip(self.gs, self.ys)]
-        d_res = np.array([residuals[k + 1] - residuals[k] for k in range(len(residuals) - 1)]).T
-        d_g = np.array([self.gs[k + 1] - self.gs[k] for k in range(len(self.gs) - 1)]).T
-        gamma, *_ = np.linalg.lstsq(d_res, residuals[-1], rcond=None)
-        return g - d_g @ gamma
-
 
 class _DoublingSolver:
     """Kim-Latz window with near-diagonal band, T = 0 (see the module docstring).
@@ -691,7 +147,7 @@ class _DoublingSolver:
     #: the escape hold looks this many times the current time ahead (module docstring, "escape hold")
     HOLD_HORIZON = 4.0
     #: an escape hold grows the window to at most this many times N rows
-    HOLD_LIMIT = 8
+    HOLD_LIMIT = HOLD_LIMIT
 
     def __init__(self, params, m0, window, band_cells, delta_min, eta, linear, band_span=math.inf,
                  escape_bound=math.inf, hold_limit=HOLD_LIMIT):
@@ -1108,7 +564,7 @@ class _DoublingSolver:
                     f"row at t = {self.time_of(i):g} did not converge (residual {np.max(np.abs(r)):.2e}, "
                     f"window step h = {self.h:g}); increase the resolution"
                 )
-            z, r = self._newton_step(z, r, residual)
+            z, r = _newton_step(z, r, residual)
         g = (z + r) * scale
         self.max_iterations_used = max(self.max_iterations_used, evaluations[0])
         self._row_map(i, g, state)  # store the converged row consistently
@@ -1183,29 +639,6 @@ class _DoublingSolver:
         np.add.at(out, i - q + 1, total_near)
         return out
 
-    @staticmethod
-    def _newton_step(z, r, residual):
-        """One Jacobian-free Newton-GMRES step on residual(z) = G(z) - z (finite differences)."""
-        from scipy.sparse.linalg import LinearOperator, gmres
-
-        def jacobian_times(v):
-            norm = np.linalg.norm(v)
-            if norm == 0:
-                return np.zeros_like(v)
-            epsilon = 1e-7 / norm
-            return (residual(z + epsilon * v) - r) / epsilon
-
-        operator = LinearOperator((z.size, z.size), matvec=jacobian_times, dtype=float)
-        dz, _ = gmres(operator, -r, rtol=1e-3, restart=80, maxiter=1)
-        size = np.max(np.abs(r))
-        for _ in range(6):  # backtracking: accept the first step that reduces the residual
-            z_new = z + dz
-            r_new = residual(z_new)
-            if np.max(np.abs(r_new)) < size:
-                break
-            dz = 0.5 * dz
-        return z_new, r_new
-
     def two_time_snapshot(self) -> dict | None:
         """C and χ on the current window (rows filled so far)."""
         if not self.out:
@@ -1229,24 +662,6 @@ class _DoublingSolver:
             main = _cumulative_hermite(seg, psi_now[a : b + 1], rho[a : b + 1])[-1]
             drift = _cumulative_trapezoid(seg, -back * d1[a : b + 1] + 0.5 * back**2 * d2[a : b + 1])[-1]
             self.Xh[l, q] = (main + drift) / h
-
-
-def _doubling_settings(resolution: float) -> dict:
-    """Window, band and sub-grid of the doubling scheme at a resolution level (1 = default).
-
-    Doubling the level halves every length of the discretisation (window step, band sub-grid,
-    smallest lag step), which is what the error estimate assumes.
-    """
-    window = 2 * max(16, int(round(128 * resolution)))
-    return {
-        "window": window,
-        "band_cells": max(4, int(round(16 * resolution))),
-        "delta_min": 0.01 / resolution,
-        "eta": 1.0 / (16 * resolution),
-        "band_span": 40.0,
-        "escape_bound": 0.002 / resolution,
-    }
-
 
 def _run_doubling(params, m0, t_max, resolution, linear):
     """Columns (t, m, mu, energy, eps2, epsp, log_m_ratio), diagnostics and failure message.
@@ -1280,33 +695,6 @@ def _run_doubling(params, m0, t_max, resolution, linear):
     }
     return columns, info, failure
 
-
-def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
-    """Same outputs as :func:`_run_doubling` for the uniform reference scheme."""
-    n_steps = int(round(t_max / step))
-    if n_steps < 2 or abs(n_steps * step - t_max) > 1e-9 * t_max:
-        raise ParameterError(f"t_max = {t_max:g} must be a multiple (>= 2) of the step {step:g}")
-    failure = None
-    try:
-        m, log_ratio, mu, energy, e2, ep, C, R = _solve_uniform(params, m0, n_steps, step, temperature, linear)
-        count = n_steps + 1
-    except DynamicsBlowUp as exc:
-        failure = str(exc)
-        return np.zeros((7, 0)), {"step": step}, failure
-    t = np.arange(count) * step
-    columns = np.array([t, m if not linear else np.full(count, np.nan), mu, energy, e2, ep, log_ratio])
-    info = {"step": step, "max_abs_c": float(np.max(np.abs(C))), "two_time": None}
-    if keep_two_time:
-        rows = np.arange(count)
-        lower = rows[:, None] >= rows[None, :]
-        full_c = np.zeros((count, count))
-        full_r = np.zeros((count, count))
-        full_c[lower] = C
-        full_r[lower] = R
-        info["two_time"] = {"t": t, "C": full_c, "R": full_r}
-    return columns, info, failure
-
-
 def _match_times(fine_t: np.ndarray, coarse_t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Indices (fine, coarse) of the times both grids share (the coarse grid is nested)."""
     unit = np.min(np.diff(fine_t)) / 4
@@ -1317,7 +705,6 @@ def _match_times(fine_t: np.ndarray, coarse_t: np.ndarray) -> tuple[np.ndarray, 
     fine_idx, coarse_idx = np.array(pairs).T
     return fine_idx, coarse_idx
 
-
 def _monitors(params: ModelParams, columns: np.ndarray, temperature: float, info: dict) -> dict:
     t, m, mu, energy, e2, ep, _ = columns
     increase = float(np.max(np.diff(energy), initial=0.0))
@@ -1327,13 +714,11 @@ def _monitors(params: ModelParams, columns: np.ndarray, temperature: float, info
         "mu_identity_residual": float(np.max(np.abs(mu - (temperature - 2 * e2 - params.p * ep)), initial=0.0)),
     }
 
-
 def _run_level(method, params, m0, t_max, step, temperature, linear, keep_two_time, level):
     """One run of either scheme at a resolution level (the step is ``step / level`` on the uniform grid)."""
     if method == "doubling":
         return _run_doubling(params, m0, t_max, level, linear)
     return _run_uniform(params, m0, t_max, step / level, temperature, linear, keep_two_time)
-
 
 def solve_chsck(
     params: ModelParams,

@@ -1,0 +1,51 @@
+"""Nonlinear solvers of one row: Anderson-accelerated fixed point and Jacobian-free Newton-GMRES."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class _AndersonMixer:
+    """Anderson acceleration of a fixed-point map y -> G(y) (type II, small history)."""
+
+    def __init__(self, depth: int = 5):
+        self.depth = depth
+        self.ys: list[np.ndarray] = []
+        self.gs: list[np.ndarray] = []
+
+    def next(self, y: np.ndarray, g: np.ndarray) -> np.ndarray:
+        self.ys.append(y)
+        self.gs.append(g)
+        if len(self.ys) > self.depth + 1:
+            self.ys.pop(0)
+            self.gs.pop(0)
+        if len(self.ys) == 1:
+            return g
+        residuals = [gk - yk for gk, yk in zip(self.gs, self.ys)]
+        d_res = np.array([residuals[k + 1] - residuals[k] for k in range(len(residuals) - 1)]).T
+        d_g = np.array([self.gs[k + 1] - self.gs[k] for k in range(len(self.gs) - 1)]).T
+        gamma, *_ = np.linalg.lstsq(d_res, residuals[-1], rcond=None)
+        return g - d_g @ gamma
+
+
+def _newton_step(z, r, residual):
+    """One Jacobian-free Newton-GMRES step on residual(z) = G(z) - z (finite differences)."""
+    from scipy.sparse.linalg import LinearOperator, gmres
+
+    def jacobian_times(v):
+        norm = np.linalg.norm(v)
+        if norm == 0:
+            return np.zeros_like(v)
+        epsilon = 1e-7 / norm
+        return (residual(z + epsilon * v) - r) / epsilon
+
+    operator = LinearOperator((z.size, z.size), matvec=jacobian_times, dtype=float)
+    dz, _ = gmres(operator, -r, rtol=1e-3, restart=80, maxiter=1)
+    size = np.max(np.abs(r))
+    for _ in range(6):  # backtracking: accept the first step that reduces the residual
+        z_new = z + dz
+        r_new = residual(z_new)
+        if np.max(np.abs(r_new)) < size:
+            break
+        dz = 0.5 * dz
+    return z_new, r_new

@@ -1,0 +1,158 @@
+"""The reference scheme: uniform grid, Heun predictor-corrector, trapezoid memory integrals.
+
+Second order in h (the quadratures use the left limit R(t, t⁻) = 1 at s = t, theory.md §C.3);
+packed lower-triangular C and R: memory O(n²), work O(n³) for n steps; any T >= 0.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from ..params import ModelParams, ParameterError
+from .result import DynamicsBlowUp
+from .settings import _FAST, _RESCALE_ABOVE
+from .terms import _energy_split, _signal_terms
+
+
+@njit(cache=True, fastmath=_FAST)
+def _memory_sums(C, R, i, h, a, b, ap, S1, S2, S3):  # pragma: no cover - compiled
+    """Trapezoid memory sums of row i for every t_l <= t_i (packed lower-triangular C, R).
+
+    S1[l] = Σ_s a_s C(t_l, t_s)                      (a carries weights: ∫R f'' C(t_l,·))
+    S2[l] = h Σ_{s<=l} w_s b_s R(t_l, t_s)           (∫_0^{t_l} f'(C(t_i,s)) R(t_l,s) ds)
+    S3[l] = h Σ_{l<=s<=i} w_s ap_s R(t_s, t_l)       (∫_{t_l}^{t_i} R f'' R(s,t_l) ds)
+    """
+    for l in range(i + 1):
+        S1[l] = 0.0
+        S3[l] = 0.0
+    for r in range(i + 1):
+        o = r * (r + 1) // 2
+        acc1 = 0.0
+        acc2 = 0.0
+        ar = a[r]
+        apr = ap[r]
+        for s in range(r):
+            cv = C[o + s]
+            rv = R[o + s]
+            acc1 += a[s] * cv
+            S1[s] += ar * cv
+            acc2 += b[s] * rv
+            S3[s] += apr * rv
+        S1[r] += acc1 + ar * C[o + r]
+        if r > 0:
+            S2[r] = h * (acc2 + 0.5 * b[r] * R[o + r] - 0.5 * b[0] * R[o])
+        else:
+            S2[0] = 0.0
+        S3[r] += apr * R[o + r]
+    oi = i * (i + 1) // 2
+    for l in range(i + 1):
+        S3[l] = h * (S3[l] - 0.5 * ap[l] * R[l * (l + 1) // 2 + l] - 0.5 * ap[i] * R[oi + l])
+
+
+def _solve_uniform(
+    params: ModelParams,
+    m0: float,
+    n_steps: int,
+    h: float,
+    temperature: float = 0.0,
+    linear: bool = False,
+):
+    """Heun/trapezoid integration of §C.1 on t_i = i h, i = 0..n_steps.
+
+    Returns (m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R). In linear mode m holds
+    m/m0 divided by a running scale, log_m_ratio = log(m/m0) (NaN otherwise). R is stored with
+    R(t_i, t_i) = 1, the left limit R(t, t⁻) used by the quadratures.
+    """
+    n = n_steps + 1
+    size = n * (n + 1) // 2
+    C = np.zeros(size)
+    R = np.zeros(size)
+    m = np.zeros(n)
+    log_m_ratio = np.full(n, np.nan)
+    mu = np.zeros(n)
+    energy = np.zeros(n)
+    eps2 = np.zeros(n)
+    epsp = np.zeros(n)
+    C[0] = R[0] = 1.0
+    m[0] = 1.0 if linear else m0
+    if linear:
+        log_m_ratio[0] = 0.0
+    S1, S2, S3 = np.zeros(n), np.zeros(n), np.zeros(n)
+    scale = 0.0
+
+    def evaluate(i: int):
+        o = i * (i + 1) // 2
+        c = C[o : o + i + 1]
+        r = R[o : o + i + 1]
+        w = np.full(i + 1, h)
+        w[0] *= 0.5
+        w[-1] *= 0.5
+        if i == 0:
+            w[0] = 0.0
+        wr = w * r
+        fp = params.df(c)
+        fpp = params.d2f(c)
+        df_m, m_df_m, f_m = _signal_terms(params, m[i], linear)
+        mu_i = temperature + m_df_m + np.dot(wr, fp + fpp * c)
+        a = wr * fpp
+        fm = -mu_i * m[i] + df_m + np.dot(a, m[: i + 1])
+        _memory_sums(C, R, i, h, a, fp, r * fpp, S1, S2, S3)
+        drive = 0.0 if linear else df_m
+        fc = -mu_i * c + drive * m[: i + 1] + S1[: i + 1] + S2[: i + 1]
+        fr = -mu_i * r + S3[: i + 1]
+        e2, ep = _energy_split(params, m[i], wr, c, linear)
+        return mu_i, -f_m - np.dot(wr, fp), e2, ep, fm, fc, fr
+
+    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported, not warned
+        mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = evaluate(0)
+        for i in range(n - 1):
+            o = i * (i + 1) // 2
+            o1 = (i + 1) * (i + 2) // 2
+            c_old = C[o : o + i + 1].copy()
+            r_old = R[o : o + i + 1].copy()
+            C[o1 : o1 + i + 1] = c_old + h * fc
+            R[o1 : o1 + i + 1] = r_old + h * fr
+            C[o1 + i + 1] = R[o1 + i + 1] = 1.0
+            m[i + 1] = m[i] + h * fm
+            _, _, _, _, fm_p, fc_p, fr_p = evaluate(i + 1)
+            C[o1 : o1 + i + 1] = c_old + 0.5 * h * (fc + fc_p[: i + 1])
+            R[o1 : o1 + i + 1] = r_old + 0.5 * h * (fr + fr_p[: i + 1])
+            m[i + 1] = m[i] + 0.5 * h * (fm + fm_p)
+            if linear:
+                if abs(m[i + 1]) > _RESCALE_ABOVE:
+                    m[: i + 2] /= _RESCALE_ABOVE
+                    scale += math.log(_RESCALE_ABOVE)
+                log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + scale
+            mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = evaluate(i + 1)
+            if not (math.isfinite(mu[i + 1]) and math.isfinite(m[i + 1])):
+                raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
+    return m, log_m_ratio, mu, energy, eps2, epsp, C, R
+
+
+def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
+    """Same outputs as :func:`_run_doubling` for the uniform reference scheme."""
+    n_steps = int(round(t_max / step))
+    if n_steps < 2 or abs(n_steps * step - t_max) > 1e-9 * t_max:
+        raise ParameterError(f"t_max = {t_max:g} must be a multiple (>= 2) of the step {step:g}")
+    failure = None
+    try:
+        m, log_ratio, mu, energy, e2, ep, C, R = _solve_uniform(params, m0, n_steps, step, temperature, linear)
+        count = n_steps + 1
+    except DynamicsBlowUp as exc:
+        failure = str(exc)
+        return np.zeros((7, 0)), {"step": step}, failure
+    t = np.arange(count) * step
+    columns = np.array([t, m if not linear else np.full(count, np.nan), mu, energy, e2, ep, log_ratio])
+    info = {"step": step, "max_abs_c": float(np.max(np.abs(C))), "two_time": None}
+    if keep_two_time:
+        rows = np.arange(count)
+        lower = rows[:, None] >= rows[None, :]
+        full_c = np.zeros((count, count))
+        full_r = np.zeros((count, count))
+        full_c[lower] = C
+        full_r[lower] = R
+        info["two_time"] = {"t": t, "C": full_c, "R": full_r}
+    return columns, info, failure
