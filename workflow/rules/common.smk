@@ -47,6 +47,11 @@ def run_parameters(table, what):
     return lookup
 
 
+def curve_path(p, delta_p, m0, t_max, inv_delta2):
+    """Output of one full CHSCK run (rule dynamics_curve; convergence.smk asks for one too)."""
+    return f"results/dynamics/curves/p{p}/dp{fmt(delta_p)}/m0_{fmt(m0)}/t{fmt(t_max)}/id2_{fmt(inv_delta2)}.csv"
+
+
 def notebook_shell(source, parameters):
     """The shell command that executes a figure notebook through `bigbadminima notebook`.
 

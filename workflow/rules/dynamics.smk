@@ -7,11 +7,6 @@ DYNAMICS = config["dynamics"]
 
 
 
-def curve_path(p, delta_p, m0, t_max, inv_delta2):
-    """Output of one full CHSCK run (rule dynamics_curve): every parameter encoded losslessly."""
-    return f"results/dynamics/curves/p{p}/dp{fmt(delta_p)}/m0_{fmt(m0)}/t{fmt(t_max)}/id2_{fmt(inv_delta2)}.csv"
-
-
 # The exact parameters of each run, by output path (file names only encode them).
 DYNAMICS_CURVE_TABLE = run_table((
     (curve_path(DYNAMICS["p"], DYNAMICS["delta_p"], m0, t_max, x),
