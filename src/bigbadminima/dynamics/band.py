@@ -12,7 +12,16 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from .quadrature import _corrected_trapezoid, _fd_weights, _interp, _lagrange_stencils
+from .quadrature import (
+    _corrected_trapezoid,
+    _cumulative_hermite,
+    _cumulative_trapezoid,
+    _fd_weights,
+    _interp,
+    _interpolate_cubic,
+    _interpolation_matrix,
+    _lagrange_stencils,
+)
 from .settings import _FAST
 
 
@@ -157,3 +166,104 @@ class _Band:
 
     rho: np.ndarray
     psi: np.ndarray
+
+
+class _BandRowsMixin:
+    """The band of each row of :class:`~bigbadminima.dynamics.doubling._DoublingSolver`: its
+    sub-grid, its march, the near-diagonal part of the row, its widening and resampling."""
+
+    def _widen_band(self) -> None:
+        """Double the band's cells at a fixed step (escape hold: the lag span keeps growing as t).
+
+        Xh of the new cells q > Kb by the trapezoid in s, as a compression does for its merged cells.
+        """
+        i, h, old_kb = self.filled, self.h, self.Kb
+        keep = {k: self._band_source(k, self.X, h) for k in (i, i - 1, i - 2)}
+        self.Kb = 2 * old_kb
+        # a compression that halved Kb keeps Xh's width: columns past old_kb are unused there
+        xh = np.zeros((self.Xh.shape[0], max(self.Kb + 1, self.Xh.shape[1])))
+        xh[:, : old_kb + 1] = self.Xh[:, : old_kb + 1]
+        for l in range(1, i + 1):
+            for q in range(old_kb + 1, min(self.Kb, l) + 1):
+                xh[l, q] = self._trapezoid_xh(self.X, l, q)
+        self.Xh = xh
+        self._set_band_grid()
+        self.bands = {k: self._resample(src, self.stencils.tau) for k, src in keep.items()}
+
+    def _set_band_grid(self) -> None:
+        tau, coarse = _band_grid(self.h, self.Kb, self.delta_min, self.eta)
+        self.stencils = _BandStencils.build(tau, coarse)
+        self.band_cell = np.searchsorted(coarse, np.arange(1, tau.size), side="left")  # cell q of each sub-interval
+        self.c_to_band = _interpolation_matrix(np.arange(self.Kb + 4) * self.h, tau)
+    def _band_source(self, i: int, X: np.ndarray, h: float):
+        """(lags, ρ, ψ) of row i before compression: band nodes, then coarse lags beyond it."""
+        lags = np.arange(i + 1) * h
+        psi_coarse = X[i, i::-1]  # ψ(q h) = χ(t_i, t_{i-q})
+        if self._fine_response is not None:
+            rho_coarse = self._fine_response[i, i::-1]
+            return lags, rho_coarse, psi_coarse
+        rho_coarse = np.gradient(psi_coarse, h)
+        band = self.bands.get(i)
+        if band is None:
+            return lags, rho_coarse, psi_coarse
+        tau = self.stencils.tau
+        beyond = lags > tau[-1] * (1 + 1e-12)
+        return (
+            np.concatenate([tau, lags[beyond]]),
+            np.concatenate([band.rho, rho_coarse[beyond]]),
+            np.concatenate([band.psi, psi_coarse[beyond]]),
+        )
+
+    @staticmethod
+    def _resample(source, tau: np.ndarray) -> _Band:
+        lags, rho, psi = source
+        return _Band(_interpolate_cubic(lags, rho, tau), _interpolate_cubic(lags, psi, tau))
+    def _band_for(self, i: int, kern: np.ndarray, mu: float):
+        """Band of row i (ρ, dρ/dτ, ψ) for the multiplier μ and kernel f''(C(t_i, t_i - τ))."""
+        st, h = self.stencils, self.h
+        r1, r2 = self.bands[i - 1].rho, self.bands[i - 2].rho
+        rho = np.zeros(st.tau.size)
+        slope = np.zeros_like(rho)
+        psi = np.zeros_like(rho)
+        psi_int = np.zeros_like(rho)
+        _band_march(mu, 1.5 / h, 1.0 / h**2, st.tau, kern, (r2 - 4 * r1) / (2 * h), (r2 - 2 * r1) / h**2,
+                    st.offsets, st.last, st.start, st.weights, st.half_start, st.half_weights, rho, slope, psi, psi_int)
+        return rho, slope, psi, psi_int
+
+    def _near_rows(self, i: int, x_far: np.ndarray, psi: np.ndarray, psi_integral: np.ndarray):
+        """Row i of χ and of its cell averages, the band supplying the lags up to Kb·h."""
+        Kb, h, coarse = self.Kb, self.h, self.stencils.coarse
+        far = i - Kb
+        x_row = np.zeros(i + 1)
+        x_row[:far] = x_far
+        x_row[far:i] = psi[coarse[Kb:0:-1]]
+        xv_row = np.zeros(i + 1)
+        # far cells: the centroid of R in the cell is transported from the previous row, where
+        # it was exact (band cell, merged cell) or transported itself: the trapezoid (centroid
+        # 1/2) would throw away the merged moments at every compression
+        cells_far = np.arange(1, far + 1)
+        mass_prev = self.X[i - 1, cells_far - 1] - self.X[i - 1, cells_far]
+        moment_prev = self.Xv[i - 1, cells_far] - self.X[i - 1, cells_far]
+        safe = np.abs(mass_prev) > 1e-300
+        centroid = np.clip(np.where(safe, moment_prev / np.where(safe, mass_prev, 1.0), 0.5), 0.0, 1.0)
+        xv_row[cells_far] = x_row[cells_far] + centroid * (x_row[cells_far - 1] - x_row[cells_far])
+        cells = psi_integral[coarse[1:]] - psi_integral[coarse[:-1]]  # lag cells q = 1..Kb
+        xv_row[i - Kb + 1 : i + 1] = cells[::-1] / h
+        return x_row, xv_row
+
+    def _store_xh(self, l: int) -> None:
+        """Xh[l, q]: average over s in [t_{l-1}, t_l] of χ(s, t_{l-q}) from the band of row l."""
+        st, h = self.stencils, self.h
+        psi_now = self.bands[l].psi
+        psi1, psi2 = self.bands[l - 1].psi, self.bands[l - 2].psi
+        d1 = (3 * psi_now - 4 * psi1 + psi2) / (2 * h)
+        d2 = (psi_now - 2 * psi1 + psi2) / h**2
+        rho = self.bands[l].rho
+        tau = st.tau
+        for q in range(1, self.Kb + 1):
+            a, b = st.coarse[q - 1], st.coarse[q]
+            seg = tau[a : b + 1]
+            back = q * h - seg  # time offset t_l - s along the characteristic
+            main = _cumulative_hermite(seg, psi_now[a : b + 1], rho[a : b + 1])[-1]
+            drift = _cumulative_trapezoid(seg, -back * d1[a : b + 1] + 0.5 * back**2 * d2[a : b + 1])[-1]
+            self.Xh[l, q] = (main + drift) / h

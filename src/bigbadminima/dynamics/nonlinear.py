@@ -4,11 +4,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from .settings import (
+    ACCEPTABLE,
+    ANDERSON_DEPTH,
+    ANDERSON_DIVERGENCE,
+    ANDERSON_ITERATIONS,
+    BACKTRACK_HALVINGS,
+    GMRES_MAXITER,
+    GMRES_RESTART,
+    GMRES_RTOL,
+    JACOBIAN_STEP,
+    MAX_NEWTON_STEPS,
+    TOLERANCE,
+)
+
 
 class _AndersonMixer:
     """Anderson acceleration of a fixed-point map y -> G(y) (type II, small history)."""
 
-    def __init__(self, depth: int = 5):
+    def __init__(self, depth: int = ANDERSON_DEPTH):
         self.depth = depth
         self.ys: list[np.ndarray] = []
         self.gs: list[np.ndarray] = []
@@ -36,16 +50,43 @@ def _newton_step(z, r, residual):
         norm = np.linalg.norm(v)
         if norm == 0:
             return np.zeros_like(v)
-        epsilon = 1e-7 / norm
+        epsilon = JACOBIAN_STEP / norm
         return (residual(z + epsilon * v) - r) / epsilon
 
     operator = LinearOperator((z.size, z.size), matvec=jacobian_times, dtype=float)
-    dz, _ = gmres(operator, -r, rtol=1e-3, restart=80, maxiter=1)
+    dz, _ = gmres(operator, -r, rtol=GMRES_RTOL, restart=GMRES_RESTART, maxiter=GMRES_MAXITER)
     size = np.max(np.abs(r))
-    for _ in range(6):  # backtracking: accept the first step that reduces the residual
+    for _ in range(BACKTRACK_HALVINGS):  # backtracking: accept the first step that reduces the residual
         z_new = z + dz
         r_new = residual(z_new)
         if np.max(np.abs(r_new)) < size:
             break
         dz = 0.5 * dz
     return z_new, r_new
+
+
+def _solve_row(residual, z):
+    """Solve residual(z) = G(z) - z = 0 from z: Anderson sweeps, then Newton-GMRES where they stall.
+
+    Returns (z, r, converged): converged is False when MAX_NEWTON_STEPS did not bring max |r|
+    below TOLERANCE nor below ACCEPTABLE.
+    """
+    r = residual(z)
+    mixer = _AndersonMixer()
+    for _ in range(ANDERSON_ITERATIONS):
+        if np.max(np.abs(r)) < TOLERANCE:
+            break
+        z_next = mixer.next(z, z + r)
+        r_next = residual(z_next)
+        if np.max(np.abs(r_next)) > np.max(np.abs(r)) * ANDERSON_DIVERGENCE:
+            break  # diverging: leave it to Newton from the better point
+        z, r = z_next, r_next
+    newton_steps = 0
+    while np.max(np.abs(r)) >= TOLERANCE:
+        newton_steps += 1
+        if newton_steps > MAX_NEWTON_STEPS:
+            if np.max(np.abs(r)) < ACCEPTABLE:
+                break  # finite-difference Jacobians stall near 1e-9 late in long runs
+            return z, r, False
+        z, r = _newton_step(z, r, residual)
+    return z, r, True
