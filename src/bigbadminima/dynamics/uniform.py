@@ -52,6 +52,32 @@ def _memory_sums(C, R, i, h, a, b, ap, S1, S2, S3):  # pragma: no cover - compil
         S3[l] = h * (S3[l] - 0.5 * ap[l] * R[l * (l + 1) // 2 + l] - 0.5 * ap[i] * R[oi + l])
 
 
+def _uniform_rates(params: ModelParams, C, R, m, i: int, h: float, temperature: float, linear: bool, S1, S2, S3):
+    """Row i of the uniform scheme: (μ, ε, ε2, εp) at t_i and the rates dm/dt, ∂_tC(t_i,·), ∂_tR(t_i,·)
+    of theory.md §C.1, every memory integral by the trapezoid rule (S1..S3: scratch of _memory_sums)."""
+    o = i * (i + 1) // 2
+    c = C[o : o + i + 1]
+    r = R[o : o + i + 1]
+    w = np.full(i + 1, h)
+    w[0] *= 0.5
+    w[-1] *= 0.5
+    if i == 0:
+        w[0] = 0.0
+    wr = w * r
+    fp = params.df(c)
+    fpp = params.d2f(c)
+    df_m, m_df_m, f_m = _signal_terms(params, m[i], linear)
+    mu_i = temperature + m_df_m + np.dot(wr, fp + fpp * c)
+    a = wr * fpp
+    fm = -mu_i * m[i] + df_m + np.dot(a, m[: i + 1])
+    _memory_sums(C, R, i, h, a, fp, r * fpp, S1, S2, S3)
+    drive = 0.0 if linear else df_m
+    fc = -mu_i * c + drive * m[: i + 1] + S1[: i + 1] + S2[: i + 1]
+    fr = -mu_i * r + S3[: i + 1]
+    e2, ep = _energy_split(params, m[i], wr, c, linear)
+    return mu_i, -f_m - np.dot(wr, fp), e2, ep, fm, fc, fr
+
+
 def _solve_uniform(
     params: ModelParams,
     m0: float,
@@ -83,31 +109,11 @@ def _solve_uniform(
     S1, S2, S3 = np.zeros(n), np.zeros(n), np.zeros(n)
     scale = 0.0
 
-    def evaluate(i: int):
-        o = i * (i + 1) // 2
-        c = C[o : o + i + 1]
-        r = R[o : o + i + 1]
-        w = np.full(i + 1, h)
-        w[0] *= 0.5
-        w[-1] *= 0.5
-        if i == 0:
-            w[0] = 0.0
-        wr = w * r
-        fp = params.df(c)
-        fpp = params.d2f(c)
-        df_m, m_df_m, f_m = _signal_terms(params, m[i], linear)
-        mu_i = temperature + m_df_m + np.dot(wr, fp + fpp * c)
-        a = wr * fpp
-        fm = -mu_i * m[i] + df_m + np.dot(a, m[: i + 1])
-        _memory_sums(C, R, i, h, a, fp, r * fpp, S1, S2, S3)
-        drive = 0.0 if linear else df_m
-        fc = -mu_i * c + drive * m[: i + 1] + S1[: i + 1] + S2[: i + 1]
-        fr = -mu_i * r + S3[: i + 1]
-        e2, ep = _energy_split(params, m[i], wr, c, linear)
-        return mu_i, -f_m - np.dot(wr, fp), e2, ep, fm, fc, fr
+    def rates(i: int):
+        return _uniform_rates(params, C, R, m, i, h, temperature, linear, S1, S2, S3)
 
     with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported, not warned
-        mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = evaluate(0)
+        mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = rates(0)
         for i in range(n - 1):
             o = i * (i + 1) // 2
             o1 = (i + 1) * (i + 2) // 2
@@ -117,7 +123,7 @@ def _solve_uniform(
             R[o1 : o1 + i + 1] = r_old + h * fr
             C[o1 + i + 1] = R[o1 + i + 1] = 1.0
             m[i + 1] = m[i] + h * fm
-            _, _, _, _, fm_p, fc_p, fr_p = evaluate(i + 1)
+            _, _, _, _, fm_p, fc_p, fr_p = rates(i + 1)
             C[o1 : o1 + i + 1] = c_old + 0.5 * h * (fc + fc_p[: i + 1])
             R[o1 : o1 + i + 1] = r_old + 0.5 * h * (fr + fr_p[: i + 1])
             m[i + 1] = m[i] + 0.5 * h * (fm + fm_p)
@@ -126,7 +132,7 @@ def _solve_uniform(
                     m[: i + 2] /= _RESCALE_ABOVE
                     scale += math.log(_RESCALE_ABOVE)
                 log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + scale
-            mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = evaluate(i + 1)
+            mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = rates(i + 1)
             if not (math.isfinite(mu[i + 1]) and math.isfinite(m[i + 1])):
                 raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
     return m, log_m_ratio, mu, energy, eps2, epsp, C, R
