@@ -12,6 +12,7 @@ import numpy as np
 
 from ..params import ParameterError
 from .band import _Band, _BandRowsMixin
+from .base import Scheme
 from .nonlinear import _solve_row
 from .policy import _PolicyMixin
 from .result import DynamicsBlowUp
@@ -20,7 +21,7 @@ from .settings import HOLD_LIMIT, _doubling_settings
 from .window import _WindowMixin
 
 
-class _DoublingSolver(_WindowMixin, _BandRowsMixin, _RowMixin, _PolicyMixin):
+class _DoublingSolver(_WindowMixin, _BandRowsMixin, _RowMixin, _PolicyMixin, Scheme):
     """Kim-Latz window with near-diagonal band, T = 0 (docs/dynamics.md section 1).
 
     The window arrays (C, X, Xv, Xh, W) are described in :mod:`.window`; :meth:`step` makes room
@@ -94,6 +95,10 @@ class _DoublingSolver(_WindowMixin, _BandRowsMixin, _RowMixin, _PolicyMixin):
         self._row_map(i, g, state)  # store the converged row consistently
         self._commit_row(i, g, state)
 
+    @property
+    def t(self) -> float:
+        return self.time_of(self.filled)
+
     def step(self) -> None:
         """One step of the scheme: make room at a full window, else compute the next row."""
         if self.filled == self.capacity:
@@ -110,13 +115,7 @@ def _run_doubling(params, m0, t_max, resolution, linear):
     """
     settings = _doubling_settings(resolution)
     solver = _DoublingSolver(params, m0, linear=linear, **settings)
-    failure = None
-    try:
-        solver.start()
-        while solver.time_of(solver.filled) < t_max * (1 - 1e-12):
-            solver.step()
-    except DynamicsBlowUp as exc:
-        failure = str(exc)
+    failure = None if solver.run(t_max) else solver.message
     columns = np.array(solver.out).T if solver.out else np.zeros((7, 0))
     if linear:
         columns[1] = np.nan  # m is stored rescaled; log_m_ratio carries it

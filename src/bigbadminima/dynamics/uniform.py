@@ -12,6 +12,7 @@ import numpy as np
 from numba import njit
 
 from ..params import ModelParams, ParameterError
+from .base import Scheme
 from .result import DynamicsBlowUp
 from .settings import _FAST, _RESCALE_ABOVE
 from .terms import _energy_split, _signal_terms
@@ -78,43 +79,54 @@ def _uniform_rates(params: ModelParams, C, R, m, i: int, h: float, temperature: 
     return mu_i, -f_m - np.dot(wr, fp), e2, ep, fm, fc, fr
 
 
-def _solve_uniform(
-    params: ModelParams,
-    m0: float,
-    n_steps: int,
-    h: float,
-    temperature: float = 0.0,
-    linear: bool = False,
-):
-    """Heun/trapezoid integration of §C.1 on t_i = i h, i = 0..n_steps.
+class _UniformScheme(Scheme):
+    """Heun/trapezoid integration of theory.md §C.1 on t_i = i h, i = 0..n_steps.
 
-    Returns (m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R). In linear mode m holds
-    m/m0 divided by a running scale, log_m_ratio = log(m/m0) (NaN otherwise). R is stored with
-    R(t_i, t_i) = 1, the left limit R(t, t⁻) used by the quadratures.
+    Arrays: m, log_m_ratio, mu, energy, eps2, epsp per grid point and packed lower-triangular C,
+    R (row i at i(i+1)/2). In linear mode m holds m/m0 divided by a running scale,
+    log_m_ratio = log(m/m0) (NaN otherwise). R is stored with R(t_i, t_i) = 1, the left limit
+    R(t, t⁻) used by the quadratures.
     """
-    n = n_steps + 1
-    size = n * (n + 1) // 2
-    C = np.zeros(size)
-    R = np.zeros(size)
-    m = np.zeros(n)
-    log_m_ratio = np.full(n, np.nan)
-    mu = np.zeros(n)
-    energy = np.zeros(n)
-    eps2 = np.zeros(n)
-    epsp = np.zeros(n)
-    C[0] = R[0] = 1.0
-    m[0] = 1.0 if linear else m0
-    if linear:
-        log_m_ratio[0] = 0.0
-    S1, S2, S3 = np.zeros(n), np.zeros(n), np.zeros(n)
-    scale = 0.0
 
-    def rates(i: int):
-        return _uniform_rates(params, C, R, m, i, h, temperature, linear, S1, S2, S3)
+    def __init__(self, params: ModelParams, m0: float, n_steps: int, h: float, temperature: float = 0.0,
+                 linear: bool = False):
+        self.params, self.h, self.temperature, self.linear = params, h, temperature, linear
+        n = n_steps + 1
+        size = n * (n + 1) // 2
+        self.C = np.zeros(size)
+        self.R = np.zeros(size)
+        self.m = np.zeros(n)
+        self.log_m_ratio = np.full(n, np.nan)
+        self.mu = np.zeros(n)
+        self.energy = np.zeros(n)
+        self.eps2 = np.zeros(n)
+        self.epsp = np.zeros(n)
+        self.C[0] = self.R[0] = 1.0
+        self.m[0] = 1.0 if linear else m0
+        if linear:
+            self.log_m_ratio[0] = 0.0
+        self.S1, self.S2, self.S3 = np.zeros(n), np.zeros(n), np.zeros(n)
+        self.scale = 0.0
+        self.i = 0  # the last computed grid point
+        self.rates_now = None  # (dm/dt, ∂_tC, ∂_tR) at t_i
 
-    with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported, not warned
-        mu[0], energy[0], eps2[0], epsp[0], fm, fc, fr = rates(0)
-        for i in range(n - 1):
+    @property
+    def t(self) -> float:
+        return self.i * self.h
+
+    def _rates(self, i: int):
+        return _uniform_rates(self.params, self.C, self.R, self.m, i, self.h, self.temperature, self.linear,
+                              self.S1, self.S2, self.S3)
+
+    def start(self) -> None:
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported, not warned
+            self.mu[0], self.energy[0], self.eps2[0], self.epsp[0], *self.rates_now = self._rates(0)
+
+    def step(self) -> None:
+        """One Heun step t_i -> t_{i+1}: Euler predictor, trapezoid corrector in t."""
+        C, R, m, h, i = self.C, self.R, self.m, self.h, self.i
+        fm, fc, fr = self.rates_now
+        with np.errstate(over="ignore", invalid="ignore"):  # a blow-up is reported, not warned
             o = i * (i + 1) // 2
             o1 = (i + 1) * (i + 2) // 2
             c_old = C[o : o + i + 1].copy()
@@ -123,19 +135,35 @@ def _solve_uniform(
             R[o1 : o1 + i + 1] = r_old + h * fr
             C[o1 + i + 1] = R[o1 + i + 1] = 1.0
             m[i + 1] = m[i] + h * fm
-            _, _, _, _, fm_p, fc_p, fr_p = rates(i + 1)
+            _, _, _, _, fm_p, fc_p, fr_p = self._rates(i + 1)
             C[o1 : o1 + i + 1] = c_old + 0.5 * h * (fc + fc_p[: i + 1])
             R[o1 : o1 + i + 1] = r_old + 0.5 * h * (fr + fr_p[: i + 1])
             m[i + 1] = m[i] + 0.5 * h * (fm + fm_p)
-            if linear:
+            if self.linear:
                 if abs(m[i + 1]) > _RESCALE_ABOVE:
                     m[: i + 2] /= _RESCALE_ABOVE
-                    scale += math.log(_RESCALE_ABOVE)
-                log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + scale
-            mu[i + 1], energy[i + 1], eps2[i + 1], epsp[i + 1], fm, fc, fr = rates(i + 1)
-            if not (math.isfinite(mu[i + 1]) and math.isfinite(m[i + 1])):
-                raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
-    return m, log_m_ratio, mu, energy, eps2, epsp, C, R
+                    self.scale += math.log(_RESCALE_ABOVE)
+                self.log_m_ratio[i + 1] = math.log(abs(m[i + 1])) + self.scale
+            self.mu[i + 1], self.energy[i + 1], self.eps2[i + 1], self.epsp[i + 1], *self.rates_now = self._rates(i + 1)
+        self.i = i + 1
+        if not (math.isfinite(self.mu[i + 1]) and math.isfinite(m[i + 1])):
+            raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
+
+
+def _solve_uniform(params: ModelParams, m0: float, n_steps: int, h: float, temperature: float = 0.0,
+                   linear: bool = False):
+    """The uniform scheme to t = n_steps·h: (m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R)
+    (:class:`_UniformScheme`); raises DynamicsBlowUp at a non-finite value."""
+    scheme = _UniformScheme(params, m0, n_steps, h, temperature, linear)
+    scheme.start()
+    for _ in range(n_steps):
+        scheme.step()
+    return _solve_uniform_arrays(scheme)
+
+
+def _solve_uniform_arrays(scheme: _UniformScheme):
+    """(m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R) of a uniform run."""
+    return scheme.m, scheme.log_m_ratio, scheme.mu, scheme.energy, scheme.eps2, scheme.epsp, scheme.C, scheme.R
 
 
 def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
@@ -144,12 +172,11 @@ def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
     if n_steps < 2 or abs(n_steps * step - t_max) > 1e-9 * t_max:
         raise ParameterError(f"t_max = {t_max:g} must be a multiple (>= 2) of the step {step:g}")
     failure = None
-    try:
-        m, log_ratio, mu, energy, e2, ep, C, R = _solve_uniform(params, m0, n_steps, step, temperature, linear)
-        count = n_steps + 1
-    except DynamicsBlowUp as exc:
-        failure = str(exc)
-        return np.zeros((7, 0)), {"step": step}, failure
+    scheme = _UniformScheme(params, m0, n_steps, step, temperature, linear)
+    if not scheme.run(n_steps * step):
+        return np.zeros((7, 0)), {"step": step}, scheme.message
+    m, log_ratio, mu, energy, e2, ep, C, R = _solve_uniform_arrays(scheme)
+    count = n_steps + 1
     t = np.arange(count) * step
     columns = np.array([t, m if not linear else np.full(count, np.nan), mu, energy, e2, ep, log_ratio])
     info = {"step": step, "max_abs_c": float(np.max(np.abs(C))), "two_time": None}
