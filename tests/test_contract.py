@@ -253,7 +253,7 @@ def test_verify_refuses_a_manifest_that_cannot_be_checked(run_folder, change, me
 def test_an_output_on_an_input_is_refused_before_any_work(record, capsys):
     before = record.read_bytes()
     assert main(["simulate", "--instance", str(record), "--t-max", "1", "--out", str(record)]) == 2
-    assert "is also the input --instance" in error_line(capsys)
+    assert "is also an input (--instance)" in error_line(capsys)
     assert record.read_bytes() == before
 
 

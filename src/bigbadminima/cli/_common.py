@@ -293,8 +293,12 @@ def _paths(args, dests) -> list[tuple[str, str]]:
     return found
 
 
+#: Positional arguments that hold paths, and how a message names them.
+_POSITIONAL = {"inputs": "the input tables", "checks": "the checks tables", "source": "the notebook source"}
+
+
 def _option(dest: str) -> str:
-    return dest if dest in ("inputs", "checks", "source") else "--" + dest.replace("_", "-")
+    return _POSITIONAL.get(dest, "--" + dest.replace("_", "-"))
 
 
 def check_file_arguments(args) -> None:
@@ -315,7 +319,7 @@ def check_file_arguments(args) -> None:
     for dest, path in inputs:
         key = os.path.realpath(path)
         if key in seen:
-            raise CliError(f"output {_option(seen[key])} {path} is also the input {_option(dest)}: "
+            raise CliError(f"output {_option(seen[key])} {path} is also an input ({_option(dest)}): "
                            "it would be overwritten")
     for dest, path in outputs:
         target = Path(path)
