@@ -14,7 +14,7 @@ export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 export NUMBA_NUM_THREADS ?= 1
 
-.PHONY: setup reproduce ci-pipeline test lint dry-run benchmarks report verify clean
+.PHONY: setup reproduce ci-pipeline test test-cluster lint dry-run benchmarks report verify clean
 
 setup: $(STAMP)
 
@@ -44,6 +44,11 @@ lint: setup
 
 test: setup
 	$(BIN)/python -m pytest
+
+# The ci config on a throw-away single-node SLURM (root; apt-get install -y slurm-wlm munge):
+# every job through sbatch, data byte-identical to a local run, one job killed by scancel and rerun.
+test-cluster: setup
+	$(BIN)/python -m pytest -m cluster -s --durations=0 tests/test_cluster.py
 
 # After a run: the DAG drawn by graphviz and Snakemake's HTML report (figures with captions,
 # reproduction table, manifest). CONFIG=workflow/config/ci.yaml for the ci run.
