@@ -41,8 +41,8 @@ def check_step_count(t_max: float, dt: float) -> None:
     if not (math.isfinite(t_max) and t_max > 0 and math.isfinite(dt) and dt > 0):
         raise ValueError(f"the horizon and the step must be finite and > 0, got {t_max!r} and dt = {dt!r}")
     if t_max / dt > MAX_STEPS:
-        raise ValueError(f"horizon {t_max:g} / dt {dt:g} = {t_max / dt:.3g} RK4 steps exceeds the limit of {MAX_STEPS:.0e} "
-                         "steps per run (gradient_flow.MAX_STEPS): use a larger dt or a shorter horizon")
+        raise ValueError(f"horizon {t_max:g} / dt {dt:g} = {t_max / dt:.3g} RK4 steps exceeds the limit of "
+                         f"{MAX_STEPS:.0e} steps per run (gradient_flow.MAX_STEPS): use a larger dt or a shorter horizon")
 
 
 class FlowBlowUp(RuntimeError):
