@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from bigbadminima import dynamics as d
-from bigbadminima.params import ModelParams
+from bigbadminima.params import ModelParams, ParameterError
 
 REFERENCE = ModelParams.from_inv_delta2(3, 2.5, 1.0)
 RNG_SEED = 20191208
@@ -247,3 +247,47 @@ def test_hold_policy_on_synthetic_overlaps():
     first = policy_solver(growing)
     first._fine_response = np.zeros((2, 2))
     assert not first._hold()
+
+
+def test_policy_decisions_are_pure_functions_of_the_window_state():
+    from bigbadminima.dynamics import policy
+
+    # the escape test alone, on (m(t), m(t - h), h, t): the same cases as the solver's _hold above
+    assert not policy._escape_ahead(0.8269, 0.8269, 0.64, 164.0, 0.002)
+    assert policy._escape_ahead(1e-6, 1e-6 * math.exp(-0.1 * 0.64), 0.64, 164.0, 0.002)
+    assert not policy._escape_ahead(1e-30, 1e-30 * math.exp(-1e-4 * 0.64), 0.64, 164.0, 0.002)
+    # a sign change of m gives no growth rate: only the present |dm/dt| counts
+    assert policy._escape_ahead(1e-3, -1e-3, 0.1, 10.0, 0.002)
+    # band span: Kb halves past band_span (40) down to MIN_BAND_CELLS (4), never below
+    assert policy._band_cells_after_compression(16, 1.28, 40.0) == 8  # 2h·Kb = 40.96 > 40
+    assert policy._band_cells_after_compression(16, 1.0, 40.0) == 16
+    assert policy._band_cells_after_compression(16, 2.56, 40.0) == 8
+    assert policy._band_cells_after_compression(4, 100.0, 40.0) == 4
+    # widening during a hold: while Kb·h lags t·Kb0/N and 2Kb <= N/8
+    assert policy._widen_band_now(16, 0.16, 41.0, 16, 256)
+    assert not policy._widen_band_now(16, 0.16, 10.0, 16, 256)
+    assert not policy._widen_band_now(32, 0.16, 1e4, 16, 256)  # 2·32 > 256/8
+
+
+def test_solve_row_converges_on_a_contraction_and_reports_a_stall():
+    from bigbadminima.dynamics import nonlinear
+
+    matrix = np.array([[0.5, 0.2], [-0.1, 0.3]])
+    fixed = np.linalg.solve(np.eye(2) - matrix, np.array([1.0, -2.0]))
+    z, r, converged = nonlinear._solve_row(lambda z: matrix @ z + np.array([1.0, -2.0]) - z, np.zeros(2))
+    assert converged and np.max(np.abs(r)) < 1e-10
+    np.testing.assert_allclose(z + r, fixed, rtol=0, atol=1e-10)
+    # no fixed point (G(z) = z + 1, residual 1 everywhere): neither Anderson nor Newton can reduce the residual
+    _, _, converged = nonlinear._solve_row(lambda z: np.ones_like(z), np.zeros(3))
+    assert not converged
+
+
+def test_the_scheme_registry_and_status():
+    assert set(d.METHODS) == {"doubling", "uniform"}
+    scheme = d.uniform._UniformScheme(REFERENCE, 0.1, 10, 0.1)
+    assert scheme.status == "running"
+    assert scheme.run(1.0) and scheme.status == "finished" and scheme.i == 10 and scheme.t == pytest.approx(1.0)
+    m, *_ = d.uniform._solve_uniform(REFERENCE, 0.1, 10, 0.1)
+    np.testing.assert_array_equal(scheme.m, m)
+    with pytest.raises(ParameterError, match="method must be 'doubling' or 'uniform'"):
+        d.solve_chsck(REFERENCE, 1.0, method="euler")

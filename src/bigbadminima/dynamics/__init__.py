@@ -15,12 +15,12 @@ with C(t,t) = 1, C(0,0) = 1, m(0) = m0 > 0, R(t⁺,t) = 1. Gradient flow is T = 
 
 Two solvers share one result type, :class:`DynamicsResult`:
 
-``method="uniform"`` — the reference scheme (:func:`_solve_uniform`). Uniform grid t_i = i h,
+``method="uniform"`` — the reference scheme (:mod:`.uniform`). Uniform grid t_i = i h,
 Heun predictor-corrector in t, every memory integral by the trapezoid rule. Second order in h
 because the quadratures use the left limit R(t, t⁻) = 1 at s = t (theory.md §C.3: the authors'
 code uses R(t,t) = 0 there, which is first order). Memory O(n²), work O(n³) for n steps.
 
-``method="doubling"`` — the long-time scheme (:class:`_DoublingSolver`), T = 0 only. A Kim-Latz
+``method="doubling"`` — the long-time scheme (:mod:`.doubling`), T = 0 only. A Kim-Latz
 window of N + 1 points (theory.md §C.2) whose step doubles each time it fills, so that t_max
 costs O(N³ log t_max) work and O(N²) memory. Its pieces (details in docs/dynamics.md section 1):
 
@@ -39,7 +39,7 @@ costs O(N³ log t_max) work and O(N²) memory. Its pieces (details in docs/dynam
   compression the first cell's centroid is recalibrated so that the μ integrand keeps its
   finer-grid value;
 * the m quadrature and the m step are exact for m ∝ e^{κt} where m grows exponentially
-  (:meth:`_DoublingSolver._local_growth`);
+  (:meth:`.row._RowMixin._local_growth`);
 * *escape hold*: when doubling the step would give 2h·|dm/dt| > ``escape_bound`` (dm/dt
   extrapolated ``HOLD_HORIZON`` times the present time ahead), the window grows by N/2 rows at
   the same step instead (at most ``HOLD_LIMIT``·N rows) and the band doubles its cells (up to
@@ -57,6 +57,11 @@ gradient-flow threshold (theory.md §C.3, §D.6; :mod:`bigbadminima.fits`).
 
 :func:`solve_chsck` refuses up front runs over the cost bounds ``MAX_MEMORY_BYTES``,
 ``MAX_UNIFORM_STEPS``, ``MAX_DOUBLINGS`` and ``MIN_DOUBLING_RESOLUTION``.
+
+The modules (docs/dynamics.md section 5): :mod:`.api` (:func:`solve_chsck`, :data:`METHODS`),
+:mod:`.result`, :mod:`.settings` (every knob), :mod:`.guards`, :mod:`.base` (:class:`~.base.Scheme`),
+:mod:`.terms`, :mod:`.uniform`, :mod:`.quadrature`, :mod:`.band`, :mod:`.row`, :mod:`.nonlinear`,
+:mod:`.policy`, :mod:`.window`, :mod:`.doubling`.
 
 docs/dynamics.md holds the rest: every tuning knob with its meaning and how it scales with the
 resolution, the measured accuracy, cost and limits, the pitfalls that shaped the scheme, and the

@@ -41,6 +41,7 @@ def _match_times(fine_t: np.ndarray, coarse_t: np.ndarray) -> tuple[np.ndarray, 
     fine_idx, coarse_idx = np.array(pairs).T
     return fine_idx, coarse_idx
 
+
 def _monitors(params: ModelParams, columns: np.ndarray, temperature: float, info: dict) -> dict:
     t, m, mu, energy, e2, ep, _ = columns
     increase = float(np.max(np.diff(energy), initial=0.0))
@@ -49,6 +50,7 @@ def _monitors(params: ModelParams, columns: np.ndarray, temperature: float, info
         "c_bound_violation": max(0.0, info.get("max_abs_c", 1.0) - 1.0),
         "mu_identity_residual": float(np.max(np.abs(mu - (temperature - 2 * e2 - params.p * ep)), initial=0.0)),
     }
+
 
 def _run_level(method, params, m0, t_max, step, temperature, linear, keep_two_time, level):
     """One run of either scheme at a resolution level (the step is ``step / level`` on the uniform grid)."""

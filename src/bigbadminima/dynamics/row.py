@@ -16,7 +16,6 @@ from .settings import _FAST, GROWTH_FIT_MIN, KAPPA_CLIP, MU_STEP
 from .terms import _energy_split, _signal_terms
 
 
-
 @njit(cache=True, fastmath=_FAST)
 def _near_start_correction(i3, x_row, xv_row, X, Xh, fpp, i, far, band_cells):  # pragma: no cover
     """Replace, in ∫_{t_j}^{t_i} R f'' χ(s, t_j) ds, the cells l = j+1..j+Kb (l <= i-3) where χ(s, t_j)

@@ -90,7 +90,7 @@ class _WindowMixin:
         """Keep every other row and column of the filled window, double the step."""
         N, half, Kb = self.filled, self.filled // 2, self.Kb
         # the band's lag span Kb·h stays at most band_span while it can: halving Kb keeps the
-        # kept bands covering exactly the new band (module docstring, "band span")
+        # kept bands covering exactly the new band (docs/dynamics.md section 1, "band span")
         new_kb = _band_cells_after_compression(Kb, self.h, self.band_span)
         old_X = self.X.copy()
         first_cell = self._first_cell_integrals(half)
@@ -140,7 +140,7 @@ class _WindowMixin:
         return out
 
     def _calibrate_first_cell(self, integrals: np.ndarray, half: int) -> None:
-        """Effective centroid of R in the merged first cell [0, h] (module docstring, "initial layer").
+        """Effective centroid of R in the merged first cell [0, h] (docs/dynamics.md section 1, "initial layer").
 
         C(t, s) has a layer at s = O(1) (the fast start from the random initial condition), so
         the μ integrand is far from linear on [0, h] once h >> 1 and the merged cell's exact
