@@ -199,7 +199,7 @@ class _BandRowsMixin:
         """(lags, ρ, ψ) of row i before compression: band nodes, then coarse lags beyond it."""
         lags = np.arange(i + 1) * h
         psi_coarse = X[i, i::-1]  # ψ(q h) = χ(t_i, t_{i-q})
-        if self._fine_response is not None:
+        if self.in_first_window:
             rho_coarse = self._fine_response[i, i::-1]
             return lags, rho_coarse, psi_coarse
         rho_coarse = np.gradient(psi_coarse, h)

@@ -16,7 +16,7 @@ from .base import Scheme
 from .nonlinear import _solve_row
 from .policy import _PolicyMixin
 from .result import DynamicsBlowUp
-from .row import _RowMixin
+from .row import _RowMixin, _RowState
 from .settings import HOLD_LIMIT, _doubling_settings
 from .window import _WindowMixin
 
@@ -35,7 +35,7 @@ class _DoublingSolver(_WindowMixin, _BandRowsMixin, _RowMixin, _PolicyMixin, Sch
         self.params = params
         self.linear = linear
         self.m0 = m0
-        self.N = window
+        self.rows = window  # nominal rows N of the window (a hold grows the capacity past it)
         self.capacity = window  # rows the window arrays hold now (> N while an escape is held)
         self.filled = 0  # index of the last computed row
         self.escape_bound = math.inf if linear else escape_bound
@@ -73,7 +73,7 @@ class _DoublingSolver(_WindowMixin, _BandRowsMixin, _RowMixin, _PolicyMixin, Sch
     def advance_row(self, i: int) -> None:
         """Compute and commit row i: the fixed point of :meth:`_row_map` from the extrapolated guess."""
         y = self._initial_guess(i)
-        state: dict = {}
+        state = _RowState()
         scale = 1.0 + np.abs(y)  # iterations work on y/scale: m may be huge in linear mode
         evaluations = [0]
 

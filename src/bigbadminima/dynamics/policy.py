@@ -43,9 +43,9 @@ class _PolicyMixin:
     def make_room(self) -> None:
         """At a full window: hold the step through an escape (grow the window) or compress."""
         if self._hold():
-            self.capacity += self.N // 2
+            self.capacity += self.rows // 2
             self._resize(self.capacity)
-            if _widen_band_now(self.Kb, self.h, self.time_of(self.filled), self.Kb0, self.N):
+            if _widen_band_now(self.Kb, self.h, self.time_of(self.filled), self.Kb0, self.rows):
                 self._widen_band()
         else:
             self.compress()
@@ -60,8 +60,8 @@ class _PolicyMixin:
         i, h = self.filled, self.h
         if (
             not math.isfinite(self.escape_bound)
-            or self._fine_response is not None  # the first window (step δ_min) always compresses
-            or self.capacity + self.N // 2 > self.hold_limit * self.N
+            or self.in_first_window  # the first window (step δ_min) always compresses
+            or self.capacity + self.rows // 2 > self.hold_limit * self.rows
         ):
             return False
         return _escape_ahead(self.m[i], self.m[i - 1], h, self.time_of(i), self.escape_bound)

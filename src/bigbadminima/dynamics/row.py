@@ -8,6 +8,7 @@ to m ∝ e^{κt} where m grows exponentially.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import numpy as np
 from numba import njit
@@ -31,6 +32,18 @@ def _near_start_correction(i3, x_row, xv_row, X, Xh, fpp, i, far, band_cells):  
             i3[j] += dx * 0.5 * (fpp[l - 1] + fpp[l]) * Xh[l, q] - point
 
 
+@dataclass
+class _RowState:
+    """What the sweeps of one row share and leave to its commit: dres/dμ (measured once per row),
+    the band (ρ, ψ) and the energy (ε, (ε2, εp)) of the last sweep."""
+
+    dres: float | None = None
+    rho: np.ndarray | None = None
+    psi: np.ndarray | None = None
+    energy: float = math.nan
+    eps: tuple[float, float] = (math.nan, math.nan)
+
+
 class _RowMixin:
     """Row residual and overlap quadrature of :class:`~bigbadminima.dynamics.doubling._DoublingSolver`."""
 
@@ -52,12 +65,12 @@ class _RowMixin:
             return m_df_m + np.dot(w, mu_kernel) - value, (rho, slope, psi, x_row, xv_row, w)
 
         r, pack = residual(mu)
-        if "dres" not in state:
+        if state.dres is None:
             step = MU_STEP * (1 + abs(mu))
-            state["dres"] = (residual(mu + step)[0] - r) / step
-        return mu - r / state["dres"], pack
+            state.dres = (residual(mu + step)[0] - r) / step
+        return mu - r / state.dres, pack
 
-    def _row_map(self, i: int, y: np.ndarray, state: dict) -> np.ndarray:
+    def _row_map(self, i: int, y: np.ndarray, state: _RowState) -> np.ndarray:
         """One fixed-point sweep for row i; y = (C_i,0..i-1, X_i,0..i-Kb-1, m_i, μ_i)."""
         params, h, Kb = self.params, self.h, self.Kb
         far = i - Kb  # columns 0..far-1 have their χ from BDF2
@@ -69,7 +82,7 @@ class _RowMixin:
         mu_next, (rho, slope, psi, x_row, xv_row, w) = self._solve_band_and_multiplier(
             i, c_row, y[i : i + far], m_i, mu_i, fp + fpp * c_row, state
         )
-        state["rho"], state["psi"] = rho, psi
+        state.rho, state.psi = rho, psi
         self.X[i, : i + 1] = x_row
         self.Xv[i, : i + 1] = xv_row
         self.C[i, : i + 1] = c_row
@@ -106,8 +119,8 @@ class _RowMixin:
         f_m_dot = -mu_i * m_i + df_m + memory_m - kappa * m_i
         diag_m = diag_x + kappa - (df_m / m_i if m_i != 0 else params.d2f(0.0))
         m_new = (b_m + k * (f_m_dot + diag_m * m_i)) / (1 + k * diag_m)
-        state["energy"] = -f_m - np.dot(w, fp)
-        state["eps"] = _energy_split(params, m_i, w, c_row, self.linear)
+        state.energy = -f_m - np.dot(w, fp)
+        state.eps = _energy_split(params, m_i, w, c_row, self.linear)
         return np.concatenate([c_new, x_new, [m_new, mu_next]])
     def _local_growth(self, i: int) -> float:
         """κ = d log m/dt over the last step (0 if m changed sign).

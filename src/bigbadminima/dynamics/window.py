@@ -24,7 +24,7 @@ class _WindowMixin:
     """Window storage and compression of :class:`~bigbadminima.dynamics.doubling._DoublingSolver`."""
 
     def start(self) -> None:
-        N, h = self.N, self.delta_min
+        N, h = self.rows, self.delta_min
         m, log_ratio, mu, energy, e2, ep, Cp, Rp = _solve_uniform(self.params, self.m0, N, h, 0.0, self.linear)
         self.h = h
         R = np.zeros((N + 1, N + 1))
@@ -55,6 +55,11 @@ class _WindowMixin:
         self.out.append(
             (self.time_of(i), self.m[i], self.mu[i], self.energy[i], self.eps[i, 0], self.eps[i, 1], log_ratio)
         )
+
+    @property
+    def in_first_window(self) -> bool:
+        """Whether the window is still the first one (step δ_min; its fine R seeds the first bands)."""
+        return self._fine_response is not None
 
     def time_of(self, i: int) -> float:
         return i * self.h
@@ -88,15 +93,15 @@ class _WindowMixin:
             setattr(self, name, new)
     def compress(self) -> None:
         """Keep every other row and column of the filled window, double the step."""
-        N, half, Kb = self.filled, self.filled // 2, self.Kb
+        filled, half, Kb = self.filled, self.filled // 2, self.Kb
         # the band's lag span Kb·h stays at most band_span while it can: halving Kb keeps the
         # kept bands covering exactly the new band (docs/dynamics.md section 1, "band span")
         new_kb = _band_cells_after_compression(Kb, self.h, self.band_span)
         old_X = self.X.copy()
         first_cell = self._first_cell_integrals(half)
-        even = np.arange(0, N + 1, 2)
+        even = np.arange(0, filled + 1, 2)
         old_h = self.h
-        # bands of the rows that stay needed: old N, N-2, N-4 -> new half, half-1, half-2
+        # bands of the rows that stay needed: old filled, filled-2, filled-4 -> new half, half-1, half-2
         keep = {}
         for new_index in (half, half - 1, half - 2):
             keep[new_index] = self._band_source(2 * new_index, old_X, old_h)
@@ -117,7 +122,7 @@ class _WindowMixin:
             setattr(self, name, getattr(self, name)[even].copy())
         self.h = 2 * old_h
         self.W = np.zeros((half + 1, half + 1))
-        self.capacity = max(self.N, half)
+        self.capacity = max(self.rows, half)
         self.filled = half
         self._resize(self.capacity)
         for k in range(half + 1):
@@ -177,13 +182,13 @@ class _WindowMixin:
         filled = self.filled + 1
         return {"t": np.arange(filled) * self.h, "C": self.C[:filled, :filled].copy(), "chi": self.X[:filled, :filled].copy()}
 
-    def _commit_row(self, i: int, g: np.ndarray, state: dict) -> None:
+    def _commit_row(self, i: int, g: np.ndarray, state) -> None:
         """Store the converged row i (μ, m, energy, band, Xh, output): the one place a row is committed."""
         self.mu[i] = g[-1]
         self.m[i] = g[-2]
-        self.energy[i] = state["energy"]
-        self.eps[i] = state["eps"]
-        self.bands[i] = _Band(state["rho"], state["psi"])
+        self.energy[i] = state.energy
+        self.eps[i] = state.eps
+        self.bands[i] = _Band(state.rho, state.psi)
         self.bands.pop(i - KEPT_BANDS, None)
         self._store_xh(i)
         log_ratio = math.nan
