@@ -83,11 +83,11 @@ from .quadrature import (
     _interpolation_matrix,
     _lagrange_stencils,
 )
-from .result import DynamicsBlowUp, DynamicsResult
+from .result import DynamicsBlowUp, DynamicsResult, Trajectory
 from .settings import _doubling_settings
 from .uniform import _memory_sums
 
-__all__ = ["METHODS", "DynamicsBlowUp", "DynamicsResult", "solve_chsck"]
+__all__ = ["METHODS", "DynamicsBlowUp", "DynamicsResult", "Trajectory", "solve_chsck"]
 
 #: names the tests and the cost guards' users read from the package (re-exported)
 _REEXPORTED = (

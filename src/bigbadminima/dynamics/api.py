@@ -12,7 +12,7 @@ import numpy as np
 from ..params import ModelParams, ParameterError
 from .doubling import _run_doubling
 from .guards import _check_arguments, _check_cost
-from .result import DynamicsResult
+from .result import DynamicsResult, Trajectory
 from .uniform import _run_uniform
 
 
@@ -26,8 +26,8 @@ def _uniform_level(params, m0, t_max, step, temperature, linear, keep_two_time, 
     return _run_uniform(params, m0, t_max, step / level, temperature, linear, keep_two_time)
 
 
-#: The schemes by name: each runs one level and returns (columns t, m, mu, energy, eps2, epsp,
-#: log_m_ratio; diagnostics; failure message or None).
+#: The schemes by name: each runs one level and returns (its Trajectory, diagnostics, failure
+#: message or None).
 METHODS = {"doubling": _doubling_level, "uniform": _uniform_level}
 
 
@@ -42,8 +42,8 @@ def _match_times(fine_t: np.ndarray, coarse_t: np.ndarray) -> tuple[np.ndarray, 
     return fine_idx, coarse_idx
 
 
-def _monitors(params: ModelParams, columns: np.ndarray, temperature: float, info: dict) -> dict:
-    t, m, mu, energy, e2, ep, _ = columns
+def _monitors(params: ModelParams, run: Trajectory, temperature: float, info: dict) -> dict:
+    mu, energy, e2, ep = run.mu, run.energy, run.eps2, run.epsp
     increase = float(np.max(np.diff(energy), initial=0.0))
     return {
         "energy_increase": max(0.0, increase),
@@ -80,30 +80,30 @@ def _check_options(params, t_max, m0, method, resolution, step, temperature, lin
 
 def _run_pass(run, level: float, estimate: bool, workers: int, linear: bool):
     """One pass at ``level``: the run and, with the estimate, its half-resolution partner (in a
-    second process with workers=2); the columns on the grid both share, m_error = |m - m_half|/3
+    second process with workers=2); the run's Trajectory on the grid both share, m_error = |m - m_half|/3
     (Richardson for a second-order scheme; on log_m_ratio in linear mode) and the failure."""
     if estimate and workers == 2:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("fork")) as pool:
             coarse_run = pool.submit(run, level / 2)
-            columns, info, failure = run(level)
-            coarse_columns, _, coarse_failure = coarse_run.result()
+            fine, info, failure = run(level)
+            coarse, _, coarse_failure = coarse_run.result()
     else:
-        columns, info, failure = run(level)
+        fine, info, failure = run(level)
         if failure is None and estimate:
-            coarse_columns, _, coarse_failure = run(level / 2)
-    m_error = np.full(columns.shape[1], np.nan)
+            coarse, _, coarse_failure = run(level / 2)
+    m_error = np.full(len(fine), np.nan)
     if failure is None and estimate:
         if coarse_failure is not None:
             failure = f"half-resolution run for the error estimate failed: {coarse_failure}"
         else:
-            fine_idx, coarse_idx = _match_times(columns[0], coarse_columns[0])
-            value = 6 if linear else 1
-            m_error = np.abs(columns[value, fine_idx] - coarse_columns[value, coarse_idx]) / 3.0
-            columns = columns[:, fine_idx]
-    return columns, info, failure, m_error
+            fine_idx, coarse_idx = _match_times(fine.t, coarse.t)
+            value = "log_m_ratio" if linear else "m"
+            m_error = np.abs(getattr(fine, value)[fine_idx] - getattr(coarse, value)[coarse_idx]) / 3.0
+            fine = fine.take(fine_idx)
+    return fine, info, failure, m_error
 
 
-def _make_result(params, method, level, columns, info, failure, m_error, within, m_tol, temperature, linear,
+def _make_result(params, method, level, run, info, failure, m_error, within, m_tol, temperature, linear,
                  keep_two_time) -> DynamicsResult:
     """The :class:`DynamicsResult` of the last pass: status and message, resolution info, monitors."""
     status, message = 0, "ok"
@@ -114,17 +114,17 @@ def _make_result(params, method, level, columns, info, failure, m_error, within,
     resolution_info = {"method": method, "level": level}
     resolution_info.update({k: v for k, v in info.items() if k != "two_time"})
     return DynamicsResult(
-        t=columns[0],
-        m=columns[1],
-        mu=columns[2],
-        energy=columns[3],
+        t=run.t,
+        m=run.m,
+        mu=run.mu,
+        energy=run.energy,
         m_error=m_error,
-        log_m_ratio=columns[6] if linear else None,
+        log_m_ratio=run.log_m_ratio if linear else None,
         method=method,
         resolution=resolution_info,
         status=status,
         message=message,
-        monitors=_monitors(params, columns, temperature, info),
+        monitors=_monitors(params, run, temperature, info),
         two_time=info.get("two_time") if keep_two_time else None,
     )
 
@@ -168,10 +168,10 @@ def solve_chsck(
     run = partial(_run_level, method, params, m0, t_max, step, temperature, linear, keep_two_time)
     level = resolution if method == "doubling" else 1.0
     while True:
-        columns, info, failure, m_error = _run_pass(run, level, estimate, workers, linear)
+        trajectory, info, failure, m_error = _run_pass(run, level, estimate, workers, linear)
         within = m_tol is None or (failure is None and np.nanmax(m_error, initial=0.0) <= m_tol)
         if within or failure is not None or 2 * level > max_resolution:
             break
         level *= 2
-    return _make_result(params, method, level, columns, info, failure, m_error, within, m_tol, temperature,
+    return _make_result(params, method, level, trajectory, info, failure, m_error, within, m_tol, temperature,
                         linear, keep_two_time)

@@ -15,7 +15,7 @@ from .band import _Band, _BandRowsMixin
 from .base import Scheme
 from .nonlinear import _solve_row
 from .policy import _PolicyMixin
-from .result import DynamicsBlowUp
+from .result import DynamicsBlowUp, Trajectory
 from .row import _RowMixin, _RowState
 from .settings import HOLD_LIMIT, _doubling_settings
 from .window import _WindowMixin
@@ -109,16 +109,16 @@ class _DoublingSolver(_WindowMixin, _BandRowsMixin, _RowMixin, _PolicyMixin, Sch
 
 
 def _run_doubling(params, m0, t_max, resolution, linear):
-    """Columns (t, m, mu, energy, eps2, epsp, log_m_ratio), diagnostics and failure message.
+    """The :class:`Trajectory`, diagnostics and failure message (None if it finished).
 
     The run ends at the first row at or after t_max (rows are the window's grid points).
     """
     settings = _doubling_settings(resolution)
     solver = _DoublingSolver(params, m0, linear=linear, **settings)
     failure = None if solver.run(t_max) else solver.message
-    columns = np.array(solver.out).T if solver.out else np.zeros((7, 0))
+    run = Trajectory(*np.array(solver.out).T) if solver.out else Trajectory.empty()
     if linear:
-        columns[1] = np.nan  # m is stored rescaled; log_m_ratio carries it
+        run.m[:] = np.nan  # m is stored rescaled; log_m_ratio carries it
     info = {
         **settings,
         "max_row_evaluations": solver.max_iterations_used,
@@ -128,4 +128,4 @@ def _run_doubling(params, m0, t_max, resolution, linear):
         "final_capacity": solver.capacity,
         "two_time": solver.two_time_snapshot(),
     }
-    return columns, info, failure
+    return run, info, failure

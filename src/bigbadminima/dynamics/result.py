@@ -2,9 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
+
+
+@dataclass
+class Trajectory:
+    """One run's output on its own grid, before the error estimate: per grid point t, m, μ, ε, ε2,
+    εp (theory.md §C.1) and log(m/m0) (NaN outside linear mode; m is NaN in linear mode)."""
+
+    t: np.ndarray
+    m: np.ndarray
+    mu: np.ndarray
+    energy: np.ndarray
+    eps2: np.ndarray
+    epsp: np.ndarray
+    log_m_ratio: np.ndarray
+
+    @classmethod
+    def empty(cls) -> "Trajectory":
+        return cls(*np.zeros((7, 0)))
+
+    def __len__(self) -> int:
+        return self.t.size
+
+    def take(self, index: np.ndarray) -> "Trajectory":
+        """The grid points ``index`` of every column."""
+        return Trajectory(*(getattr(self, f.name)[index] for f in fields(self)))
 
 
 class DynamicsBlowUp(RuntimeError):

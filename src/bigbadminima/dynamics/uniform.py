@@ -13,7 +13,7 @@ from numba import njit
 
 from ..params import ModelParams, ParameterError
 from .base import Scheme
-from .result import DynamicsBlowUp
+from .result import DynamicsBlowUp, Trajectory
 from .settings import _FAST, _RESCALE_ABOVE
 from .terms import _energy_split, _signal_terms
 
@@ -174,11 +174,11 @@ def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
     failure = None
     scheme = _UniformScheme(params, m0, n_steps, step, temperature, linear)
     if not scheme.run(n_steps * step):
-        return np.zeros((7, 0)), {"step": step}, scheme.message
+        return Trajectory.empty(), {"step": step}, scheme.message
     m, log_ratio, mu, energy, e2, ep, C, R = _solve_uniform_arrays(scheme)
     count = n_steps + 1
     t = np.arange(count) * step
-    columns = np.array([t, m if not linear else np.full(count, np.nan), mu, energy, e2, ep, log_ratio])
+    run = Trajectory(*np.array([t, m if not linear else np.full(count, np.nan), mu, energy, e2, ep, log_ratio]))
     info = {"step": step, "max_abs_c": float(np.max(np.abs(C))), "two_time": None}
     if keep_two_time:
         rows = np.arange(count)
@@ -188,4 +188,4 @@ def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
         full_c[lower] = C
         full_r[lower] = R
         info["two_time"] = {"t": t, "C": full_c, "R": full_r}
-    return columns, info, failure
+    return run, info, failure
