@@ -287,7 +287,6 @@ def test_the_scheme_registry_and_status():
     scheme = d.uniform._UniformScheme(REFERENCE, 0.1, 10, 0.1)
     assert scheme.status == "running"
     assert scheme.run(1.0) and scheme.status == "finished" and scheme.i == 10 and scheme.t == pytest.approx(1.0)
-    m, *_ = d.uniform._solve_uniform(REFERENCE, 0.1, 10, 0.1)
-    np.testing.assert_array_equal(scheme.m, m)
+    np.testing.assert_array_equal(scheme.m, d.uniform._uniform_run(REFERENCE, 0.1, 10, 0.1).m)
     with pytest.raises(ParameterError, match="method must be 'doubling' or 'uniform'"):
         d.solve_chsck(REFERENCE, 1.0, method="euler")

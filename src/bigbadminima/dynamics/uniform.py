@@ -150,20 +150,26 @@ class _UniformScheme(Scheme):
             raise DynamicsBlowUp(f"non-finite values at t = {(i + 1) * h:g} (step h = {h:g})")
 
 
-def _solve_uniform(params: ModelParams, m0: float, n_steps: int, h: float, temperature: float = 0.0,
-                   linear: bool = False):
-    """The uniform scheme to t = n_steps·h: (m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R)
-    (:class:`_UniformScheme`); raises DynamicsBlowUp at a non-finite value."""
+def _uniform_run(params: ModelParams, m0: float, n_steps: int, h: float, temperature: float = 0.0,
+                 linear: bool = False) -> _UniformScheme:
+    """The uniform scheme run to t = n_steps·h (its arrays filled); raises DynamicsBlowUp at a non-finite value."""
     scheme = _UniformScheme(params, m0, n_steps, h, temperature, linear)
     scheme.start()
     for _ in range(n_steps):
         scheme.step()
-    return _solve_uniform_arrays(scheme)
+    return scheme
 
 
-def _solve_uniform_arrays(scheme: _UniformScheme):
-    """(m, log_m_ratio, mu, energy, eps2, epsp, packed C, packed R) of a uniform run."""
-    return scheme.m, scheme.log_m_ratio, scheme.mu, scheme.energy, scheme.eps2, scheme.epsp, scheme.C, scheme.R
+def _full_two_time(t: np.ndarray, C: np.ndarray, R: np.ndarray) -> dict:
+    """C and R of every pair of grid points (lower triangle) from their packed rows."""
+    count = t.size
+    rows = np.arange(count)
+    lower = rows[:, None] >= rows[None, :]
+    full_c = np.zeros((count, count))
+    full_r = np.zeros((count, count))
+    full_c[lower] = C
+    full_r[lower] = R
+    return {"t": t, "C": full_c, "R": full_r}
 
 
 def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
@@ -175,17 +181,11 @@ def _run_uniform(params, m0, t_max, step, temperature, linear, keep_two_time):
     scheme = _UniformScheme(params, m0, n_steps, step, temperature, linear)
     if not scheme.run(n_steps * step):
         return Trajectory.empty(), {"step": step}, scheme.message
-    m, log_ratio, mu, energy, e2, ep, C, R = _solve_uniform_arrays(scheme)
-    count = n_steps + 1
+    s, count = scheme, n_steps + 1
     t = np.arange(count) * step
-    run = Trajectory(*np.array([t, m if not linear else np.full(count, np.nan), mu, energy, e2, ep, log_ratio]))
-    info = {"step": step, "max_abs_c": float(np.max(np.abs(C))), "two_time": None}
+    m = s.m if not linear else np.full(count, np.nan)
+    run = Trajectory(*np.array([t, m, s.mu, s.energy, s.eps2, s.epsp, s.log_m_ratio]))
+    info = {"step": step, "max_abs_c": float(np.max(np.abs(s.C))), "two_time": None}
     if keep_two_time:
-        rows = np.arange(count)
-        lower = rows[:, None] >= rows[None, :]
-        full_c = np.zeros((count, count))
-        full_r = np.zeros((count, count))
-        full_c[lower] = C
-        full_r[lower] = R
-        info["two_time"] = {"t": t, "C": full_c, "R": full_r}
+        info["two_time"] = _full_two_time(t, s.C, s.R)
     return run, info, failure

@@ -17,7 +17,7 @@ import numpy as np
 from .band import _Band
 from .policy import _band_cells_after_compression
 from .settings import _RESCALE_ABOVE, KEPT_BANDS
-from .uniform import _solve_uniform
+from .uniform import _uniform_run
 
 
 class _WindowMixin:
@@ -25,7 +25,8 @@ class _WindowMixin:
 
     def start(self) -> None:
         N, h = self.rows, self.delta_min
-        m, log_ratio, mu, energy, e2, ep, Cp, Rp = _solve_uniform(self.params, self.m0, N, h, 0.0, self.linear)
+        first = _uniform_run(self.params, self.m0, N, h, 0.0, self.linear)
+        Cp, Rp = first.C, first.R
         self.h = h
         R = np.zeros((N + 1, N + 1))
         for i in range(N + 1):
@@ -40,12 +41,12 @@ class _WindowMixin:
         for l in range(1, N + 1):
             for q in range(1, min(self.Kb, l) + 1):
                 self.Xh[l, q] = self._trapezoid_xh(self.X, l, q)
-        self.m[:] = m
-        self.mu[:] = mu
-        self.energy[:] = energy
-        self.eps[:, 0], self.eps[:, 1] = e2, ep
+        self.m[:] = first.m
+        self.mu[:] = first.mu
+        self.energy[:] = first.energy
+        self.eps[:, 0], self.eps[:, 1] = first.eps2, first.epsp
         for i in range(N + 1):
-            self._record(i, log_ratio[i] if self.linear else math.nan)
+            self._record(i, first.log_m_ratio[i] if self.linear else math.nan)
         self._fine_response = R  # used once, to seed the bands after the first compression
         for i in range(N + 1):
             self.W[i, : i + 1] = self._weights(i)
