@@ -11,7 +11,7 @@ import os
 from .params import ParameterError
 from .tensors import tensor_bytes
 
-__all__ = ["MemoryLimitError", "check_memory", "instance_bytes", "machine_memory_bytes"]
+__all__ = ["MemoryLimitError", "check_instance_memory", "check_memory", "instance_bytes", "machine_memory_bytes"]
 
 #: Share of the physical memory one job may plan to use (the rest: the OS, the other core's job).
 USABLE_SHARE = 0.9
@@ -41,3 +41,9 @@ def check_memory(needed: int, what: str, limit: int | None = None) -> None:
     if needed > available:
         raise MemoryLimitError(f"{what} needs about {needed / 2**30:.1f} GiB, more than the "
                                f"{available / 2**30:.1f} GiB this machine can give one job")
+
+
+def check_instance_memory(n: int, p: int, layout: str, replicas: int = 1, what: str = "an instance") -> None:
+    """:func:`check_memory` for one instance (and ``replicas`` integrator states), described by its size."""
+    check_memory(instance_bytes(n, p, layout, replicas),
+                 f"{what} at p={p}, N={n} ({layout} tensor, {replicas} replica{'s' if replicas > 1 else ''})")

@@ -176,12 +176,12 @@ def _instance_sizes(config: dict):
         yield ("landscape.n", landscape["p"], landscape["n"], landscape["tensor_layout"], 1)
 
 
-def check_memory_estimates(config: dict, limit: int | None = None) -> None:
-    """Refuse an instance size whose memory estimate exceeds this machine (or ``limit`` bytes)."""
-    from .resources import MemoryLimitError, check_memory, instance_bytes
+def check_memory_estimates(config: dict) -> None:
+    """Refuse an instance size whose memory estimate exceeds this machine, naming its key."""
+    from .resources import MemoryLimitError, check_instance_memory
 
     for key, p, n, layout, replicas in _instance_sizes(config):
         try:
-            check_memory(instance_bytes(n, p, layout, replicas), f"{key} = {n} (p = {p}, {layout} tensor)", limit)
+            check_instance_memory(n, p, layout, replicas, what=key)
         except MemoryLimitError as exc:
             raise ConfigError(f"invalid configuration value at {key}: {exc}") from None

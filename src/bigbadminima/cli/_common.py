@@ -81,12 +81,13 @@ def int_at_least(minimum: int):
     return parse
 
 
-def add_model_arguments(parser, inv_delta2: bool = True) -> None:
-    """``--p``, ``--delta-p`` and (unless ``inv_delta2=False``) ``--inv-delta2``: the model's parameters."""
-    parser.add_argument("--p", type=int_at_least(3), required=True, help="tensor order p (>= 3)")
-    parser.add_argument("--delta-p", type=positive_float, required=True, help="tensor noise variance Δp (> 0)")
+def add_model_arguments(parser, inv_delta2: bool = True, required: bool = True) -> None:
+    """``--p``, ``--delta-p`` and (unless ``inv_delta2=False``) ``--inv-delta2``: the model's parameters
+    (``required=False``: optional, default None)."""
+    parser.add_argument("--p", type=int_at_least(3), required=required, help="tensor order p (>= 3)")
+    parser.add_argument("--delta-p", type=positive_float, required=required, help="tensor noise variance Δp (> 0)")
     if inv_delta2:
-        parser.add_argument("--inv-delta2", type=positive_float, required=True, help="matrix SNR 1/Δ2 (> 0)")
+        parser.add_argument("--inv-delta2", type=positive_float, required=required, help="matrix SNR 1/Δ2 (> 0)")
 
 
 class _DistinctSeeds(argparse.Action):

@@ -94,13 +94,12 @@ def cmd_run(args) -> int:
     from ..gradient_flow import FlowBlowUp, initial_conditions, run_gradient_flow
     from ..model import Instance, InstanceSpec
     from ..params import ModelParams
-    from ..resources import check_memory, instance_bytes
+    from ..resources import check_instance_memory
 
     if not args.m0 < 1:
         raise CliError(f"--m0 must lie in (0, 1), got {args.m0:g}")
     params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
-    check_memory(instance_bytes(args.n, args.p, args.tensor_layout, args.replicas),
-                 f"an instance at p={args.p}, N={args.n} ({args.tensor_layout} tensor, {args.replicas} replicas)")
+    check_instance_memory(args.n, args.p, args.tensor_layout, args.replicas)
     started = time.perf_counter()
     frames = []
     for seed in args.seeds:

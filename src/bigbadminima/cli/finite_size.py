@@ -90,11 +90,10 @@ def cmd_run(args) -> int:
     from ..gradient_flow import FlowBlowUp, initial_conditions
     from ..model import Instance, InstanceSpec
     from ..params import ModelParams
-    from ..resources import check_memory, instance_bytes
+    from ..resources import check_instance_memory
 
     params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
-    check_memory(instance_bytes(args.n, args.p, args.tensor_layout, args.replicas),
-                 f"an instance at p={args.p}, N={args.n} ({args.tensor_layout} tensor, {args.replicas} replicas)")
+    check_instance_memory(args.n, args.p, args.tensor_layout, args.replicas)
     started = time.perf_counter()
     frames = []
     with tqdm(total=len(args.seeds) * args.horizon, unit="t", disable=None, file=sys.stderr, mininterval=5.0) as bar:

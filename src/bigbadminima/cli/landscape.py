@@ -368,10 +368,9 @@ def _instances(args, inv_delta2_values, desc: str):
     from tqdm import tqdm
 
     from ..model import Instance, InstanceSpec
-    from ..resources import check_memory, instance_bytes
+    from ..resources import check_instance_memory
 
-    check_memory(instance_bytes(args.n, args.p, args.tensor_layout),
-                 f"an instance at p={args.p}, N={args.n} ({args.tensor_layout} tensor)")
+    check_instance_memory(args.n, args.p, args.tensor_layout)
     pairs = [(x, seed) for x in inv_delta2_values for seed in args.seeds]
     for inv_delta2, seed in tqdm(pairs, desc=desc, disable=None, mininterval=5):
         params = ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p)

@@ -34,10 +34,8 @@ def add_expected_instance_arguments(parser) -> None:
     """``--p --n --inv-delta2 --delta-p --seed``, optional: the instance the caller asks for; a record of
     another instance is refused (the pipeline always passes them)."""
     group = parser.add_argument_group("the instance asked for (all or none; checked against the record)")
-    group.add_argument("--p", type=int_at_least(3), help="tensor order p")
+    add_model_arguments(group, required=False)
     group.add_argument("--n", type=int_at_least(3), help="dimension N")
-    group.add_argument("--inv-delta2", type=positive_float, help="matrix SNR 1/Δ2")
-    group.add_argument("--delta-p", type=positive_float, help="tensor noise variance Δp")
     group.add_argument("--seed", type=int_at_least(0), help="instance seed")
 
 
@@ -113,12 +111,11 @@ def cmd_instance(args) -> int:
     pin_threads(args.threads)
     from ..model import Instance, InstanceSpec
     from ..params import ModelParams
-    from ..resources import check_memory, instance_bytes
+    from ..resources import check_instance_memory
     from ..storage import instance_record
 
     spec = InstanceSpec(ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p), args.n, args.seed)
-    check_memory(instance_bytes(args.n, args.p, args.tensor_layout), f"an instance at p={args.p}, N={args.n} "
-                 f"({args.tensor_layout} tensor)")
+    check_instance_memory(args.n, args.p, args.tensor_layout)
     started = time.perf_counter()
     instance = Instance.generate(spec, tensor_layout=args.tensor_layout)  # the record is the same for every layout
     record = instance_record(instance)
@@ -140,14 +137,14 @@ def cmd_simulate(args) -> int:
     from tqdm import tqdm
 
     from ..gradient_flow import FlowBlowUp, check_step_count, initial_conditions, run_gradient_flow
-    from ..resources import check_memory, instance_bytes
+    from ..resources import check_instance_memory
     from ..storage import InstanceFileError, load_instance, read_instance_record
 
     expected = expected_instance_spec(args)
     try:
         spec, _ = read_instance_record(args.instance)
-        check_memory(instance_bytes(spec.n, spec.params.p, args.tensor_layout, args.replicas),
-                     f"the instance {args.instance} ({args.tensor_layout} tensor, {args.replicas} replicas)")
+        check_instance_memory(spec.n, spec.params.p, args.tensor_layout, args.replicas,
+                              what=f"the instance {args.instance}")
         instance = load_instance(args.instance, tensor_layout=args.tensor_layout, expected=expected)
     except InstanceFileError as exc:
         raise CliError(str(exc)) from exc
