@@ -40,3 +40,16 @@ def ci_run(tmp_path_factory) -> Path:
     completed = run_snakemake(workdir, "--configfile", "workflow/config/ci.yaml")
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
     return workdir
+
+
+def instance_set(folder: Path, n: int, inv_delta2, seeds, p: int = 3, delta_p: float = 1.0) -> list[str]:
+    """Write the instance set of (p, n, each 1/Δ2, Δp, each seed) with `bigbadminima instance-set`
+    into ``folder``; return the ``--instances`` arguments of the command that reads it."""
+    from bigbadminima.cli import main
+
+    values = [str(value) for value in (inv_delta2 if isinstance(inv_delta2, (list, tuple)) else [inv_delta2])]
+    path = folder / f"instances_p{p}_n{n}_{'_'.join(values)}_{'_'.join(map(str, seeds))}.json"
+    if not path.exists():
+        assert main(["instance-set", "--p", str(p), "--delta-p", str(delta_p), "--n", str(n),
+                     "--inv-delta2", *values, "--seeds", *map(str, seeds), "--out", str(path)]) == 0
+    return ["--instances", str(path)]

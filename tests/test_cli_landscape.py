@@ -14,6 +14,8 @@ from bigbadminima import landscape as L
 from bigbadminima.cli import main
 from bigbadminima.params import ModelParams
 
+from .conftest import instance_set
+
 
 def run_json(capsys, *arguments):
     assert main([*arguments, "--json"]) == 0
@@ -157,7 +159,8 @@ def test_phase_diagram_tables(tmp_path):
 def test_hessian_spectra_held_flow_stays_at_zero_overlap(tmp_path):
     spectra, states = tmp_path / "spectra.csv", tmp_path / "states.csv"
     assert main(["hessian-spectra", "--p", "3", "--delta-p", "1", "--n", "24", "--inv-delta2", "1.5", "4",
-                 "--seeds", "3", "--times", "1", "3", "--spectra-out", str(spectra), "--states-out", str(states)]) == 0
+                 "--seeds", "3", *instance_set(tmp_path, 24, [1.5, 4], [3]), "--times", "1", "3",
+                 "--spectra-out", str(spectra), "--states-out", str(states)]) == 0
     measured = pd.read_csv(states)
     eigenvalues = pd.read_csv(spectra)
     assert len(measured) == 4 and (measured["flow"] == "held").all()
@@ -170,8 +173,8 @@ def test_hessian_spectra_held_flow_stays_at_zero_overlap(tmp_path):
 def test_amp_runs(tmp_path):
     runs, theory = tmp_path / "runs.csv", tmp_path / "theory.csv"
     assert main(["amp-runs", "--p", "3", "--delta-p", "1", "--n", "40", "--inv-delta2", "3", "--seeds", "1", "2",
-                 "--iterations", "10", "--m0", "0.5", "--inv-delta2-max", "4", "--theory-points", "40",
-                 "--out", str(runs), "--theory-out", str(theory)]) == 0
+                 *instance_set(tmp_path, 40, 3, [1, 2]), "--iterations", "10", "--m0", "0.5",
+                 "--inv-delta2-max", "4", "--theory-points", "40", "--out", str(runs), "--theory-out", str(theory)]) == 0
     iterates = pd.read_csv(runs)
     assert set(iterates["method"]) == {"ml_amp", "state_evolution"}
     assert iterates.groupby(["method", "seed"]).size().eq(11).all()
@@ -186,6 +189,6 @@ def test_amp_runs(tmp_path):
 
 def test_amp_runs_rejects_m0_of_one(tmp_path, capsys):
     status = main(["amp-runs", "--p", "3", "--delta-p", "1", "--n", "10", "--inv-delta2", "3", "--seeds", "1",
-                   "--m0", "1", "--inv-delta2-max", "4", "--out", str(tmp_path / "r.csv"),
-                   "--theory-out", str(tmp_path / "t.csv")])
+                   *instance_set(tmp_path, 10, 3, [1]), "--m0", "1", "--inv-delta2-max", "4",
+                   "--out", str(tmp_path / "r.csv"), "--theory-out", str(tmp_path / "t.csv")])
     assert status == 2 and "--m0" in capsys.readouterr().err

@@ -11,6 +11,7 @@ import math
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -21,7 +22,7 @@ from bigbadminima.cli import main
 from bigbadminima.provenance import build_manifest, verify_manifest
 from bigbadminima.workflow_config import ConfigError, encode_value, load_yaml_strict, validate_config
 
-from .conftest import REPO, copy_workflow
+from .conftest import REPO, copy_workflow, instance_set
 
 SCHEMAS = REPO / "workflow" / "schemas"
 CI_CONFIG = yaml.safe_load((REPO / "workflow" / "config" / "ci.yaml").read_text())
@@ -221,6 +222,94 @@ def test_the_instance_asked_for_is_accepted(record, tmp_path):
     assert simulate(record, tmp_path, *MODEL) == 0
 
 
+# One instance source: the many-instance commands read an instance set, never a seed of their own.
+SET_MODEL = ["--p", "3", "--delta-p", "1", "--n", "12"]
+SET_READERS = {
+    "finite-size-run": ["--inv-delta2", "2.5", "--seeds", "1", "2", "--replicas", "1", "--horizon", "5",
+                        "--out", "{out}/runs.csv"],
+    "convergence-run": ["--inv-delta2", "2.5", "--seeds", "1", "2", "--m0", "0.2", "--replicas", "1",
+                        "--t-max", "1", "--out", "{out}/runs.csv"],
+    "hessian-spectra": ["--inv-delta2", "2.5", "--seeds", "1", "2", "--times", "1",
+                        "--spectra-out", "{out}/spectra.csv", "--states-out", "{out}/states.csv"],
+    "amp-runs": ["--inv-delta2", "2.5", "--seeds", "1", "2", "--iterations", "2", "--inv-delta2-max", "3",
+                 "--theory-points", "2", "--out", "{out}/runs.csv", "--theory-out", "{out}/theory.csv"],
+}
+
+
+def read_set(command, tmp_path, instances):
+    out = tmp_path / "out"
+    arguments = [argument.format(out=out) for argument in SET_READERS[command]]
+    status = main([command, *SET_MODEL, *arguments, *instances])
+    return status, sorted(path.name for path in out.glob("*")) if out.exists() else []
+
+
+@pytest.mark.parametrize("command", SET_READERS)
+def test_every_many_instance_command_reads_the_instance_set_it_is_given(command, tmp_path, capsys):
+    instances = instance_set(tmp_path, 12, 2.5, [1, 2])
+    assert read_set(command, tmp_path, instances)[0] == 0
+    with pytest.raises(SystemExit):  # no --instances: nothing to regenerate from seeds
+        main([command, *SET_MODEL, *[a.format(out=tmp_path) for a in SET_READERS[command]]])
+    assert "the following arguments are required: --instances" in capsys.readouterr().err
+
+
+def resigned_set(path, change):
+    from bigbadminima.storage import _body_checksum
+
+    body = json.loads(path.read_text())
+    body.pop("record_sha256")
+    change(body["instances"])
+    body["record_sha256"] = _body_checksum(body)
+    path.write_text(json.dumps(body))
+
+
+def with_member_field(index, **changes):
+    def change(members):
+        members[index].update(changes)
+    return change
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    (lambda members: members.reverse(), "instance 0 of set {path} is not the instance asked for: it has seed = 2"),
+    (lambda members: members.pop(), "instance set {path} holds 1 instances, 2 were asked for"),
+    (with_member_field(1, digests={}), "instance 1 of set {path} must carry exactly the digests"),
+    (with_member_field(0, delta2=0.5), "it has Δ2 = 0.5 (asked 0.4)"),
+    (with_member_field(1, spike=[1.0] * 12), "instance 1 of set {path}: the regenerated spike differs"),
+    (with_member_field(0, digests={"spike_sha256": "0" * 64, "matrix_noise_sha256": "0" * 64,
+                                   "tensor_noise_sha256": "0" * 64}),
+     "instance 0 of set {path}: spike_sha256 of the regenerated instance differs from the record"),
+])
+@pytest.mark.parametrize("command", SET_READERS)
+def test_a_set_that_is_not_the_instances_asked_for_is_refused_and_writes_nothing(command, change, message, tmp_path,
+                                                                                 capsys):
+    instances = instance_set(tmp_path, 12, 2.5, [1, 2])
+    resigned_set(Path(instances[1]), change)
+    status, written = read_set(command, tmp_path, instances)
+    assert (status, written) == (2, [])
+    assert message.format(path=instances[1]) in error_line(capsys)
+
+
+def test_a_damaged_set_is_refused(tmp_path, capsys):
+    instances = instance_set(tmp_path, 12, 2.5, [1, 2])
+    path = Path(instances[1])
+    path.write_text(path.read_text().replace('"seed": 2', '"seed": 3'))  # edited without re-signing
+    assert read_set("amp-runs", tmp_path, instances)[0] == 2
+    assert "is corrupted: its checksum does not match" in error_line(capsys)
+    resigned_set(path, lambda members: members.clear())
+    assert read_set("amp-runs", tmp_path, instances)[0] == 2
+    assert "holds no list of instance records" in error_line(capsys)
+
+
+def test_only_the_record_commands_generate_instances():
+    """A command that drew its own instance from a seed would bypass the records and their digests."""
+    generating = {path.name: path.read_text().count("Instance.generate(")
+                  for path in (REPO / "src" / "bigbadminima" / "cli").glob("*.py")}
+    assert {name: count for name, count in generating.items() if count} == {"simulation.py": 2}
+    source = (REPO / "src" / "bigbadminima" / "cli" / "simulation.py").read_text()
+    for function in re.findall(r"\ndef (\w+)\(", source):
+        body = source.split(f"\ndef {function}(", 1)[1].split("\ndef ", 1)[0]
+        assert ("Instance.generate(" in body) == (function in {"cmd_instance", "cmd_instance_set"}), function
+
+
 # --- 5. verify: unlisted files, empty or malformed manifests, the config digest ------------------
 @pytest.fixture
 def run_folder(tmp_path):
@@ -260,7 +349,8 @@ def test_an_output_on_an_input_is_refused_before_any_work(record, capsys):
 def test_two_outputs_on_one_path_are_refused(tmp_path, capsys):
     path = str(tmp_path / "same.csv")
     assert main(["amp-runs", "--p", "3", "--delta-p", "1", "--n", "12", "--inv-delta2", "2.5", "--seeds", "1",
-                 "--inv-delta2-max", "3", "--out", path, "--theory-out", path]) == 2
+                 *instance_set(tmp_path, 12, 2.5, [1]), "--inv-delta2-max", "3", "--out", path,
+                 "--theory-out", path]) == 2
     assert "--out and --theory-out name the same output file" in error_line(capsys)
 
 

@@ -12,6 +12,8 @@ from bigbadminima.gradient_flow import initial_conditions, run_gradient_flow
 from bigbadminima.model import Instance, InstanceSpec
 from bigbadminima.params import ModelParams
 
+from .conftest import instance_set
+
 
 def test_first_passage_interpolates_between_records():
     times = np.array([0.0, 1.0, 2.0, 3.0])
@@ -82,7 +84,8 @@ def test_cli_run_and_summary(tmp_path):
     for n in (16, 24):
         out = tmp_path / f"runs_{n}.csv"
         assert main(["finite-size-run", "--p", "3", "--n", str(n), "--inv-delta2", "3", "--delta-p", "1",
-                     "--seeds", "1", "2", "--replicas", "3", "--horizon", "10", "--out", str(out)]) == 0
+                     "--seeds", "1", "2", *instance_set(tmp_path, n, 3, [1, 2]), "--replicas", "3",
+                     "--horizon", "10", "--out", str(out)]) == 0
         tables.append(str(out))
     outputs = {name: tmp_path / f"{name}.csv" for name in ("runs", "success", "escape", "fit")}
     assert main(["finite-size-summary", *tables, "--escape-inv-delta2", "3",
@@ -97,9 +100,9 @@ def test_cli_run_and_summary(tmp_path):
 def test_cli_rejects_bad_input_with_a_message(tmp_path, capsys):
     out = tmp_path / "runs.csv"
     arguments = ["finite-size-run", "--p", "3", "--n", "16", "--inv-delta2", "3", "--delta-p", "1",
-                 "--replicas", "2", "--out", str(out)]
+                 "--replicas", "2", *instance_set(tmp_path, 16, 3, [1]), "--out", str(out)]
     assert main([*arguments, "--seeds", "1", "1", "--horizon", "5"]) == 2
-    assert "repeats a seed" in capsys.readouterr().err
+    assert "--seeds repeats a value" in capsys.readouterr().err
     assert main([*arguments, "--seeds", "1", "--horizon", "5.2"]) == 2
     assert "multiples of record_every" in capsys.readouterr().err
     assert not out.exists()

@@ -35,6 +35,8 @@ from bigbadminima.reproduction import (
     validate_checks,
 )
 
+from .conftest import instance_set
+
 P, DELTA_P = 3, 1.0
 MIDDLE = 2.5  # the §G state-level point
 
@@ -245,7 +247,7 @@ def test_plateau_state_rules_hold_per_instance_at_small_n(tmp_path):
     within the rules (the checks compare means over instances, so this is the stricter statement)."""
     spectra, states = tmp_path / "spectra.csv", tmp_path / "states.csv"
     assert main(["hessian-spectra", "--p", "3", "--delta-p", "1", "--n", "48", "--inv-delta2", "1.8", "3.0",
-                 "--seeds", "101", "102", "103", "--times", "5", "20", "--flow", "held",
+                 "--seeds", "101", "102", "103", *instance_set(tmp_path, 48, [1.8, 3.0], [101, 102, 103]), "--times", "5", "20", "--flow", "held",
                  "--spectra-out", str(spectra), "--states-out", str(states)]) == 0
     measured = pd.read_csv(states)
     for _, state in measured.iterrows():

@@ -47,6 +47,32 @@ def run_parameters(table, what):
     return lookup
 
 
+# The instance sets of the stages that run many instances per job (the instance_set rule, simulate.smk):
+# {set path: exact parameters}; each stage registers its jobs' sets with register_instance_sets().
+INSTANCE_SET_TABLE = {}
+
+
+def instance_set_path(output):
+    """The instance set read by the job that writes ``output``: results/instance_sets/<output>.json."""
+    return f"results/instance_sets/{Path(output).relative_to('results').with_suffix('.json').as_posix()}"
+
+
+def register_instance_sets(jobs, key):
+    """Register the instance set of every job in ``jobs``, {output: parameters with p, delta_p, n,
+    inv_delta2 (one or several, "1.8 2.5"), seeds ("1 2 3") and tensor_layout}; ``key`` names the config."""
+    names = ("p", "delta_p", "n", "inv_delta2", "seeds", "tensor_layout")
+    for path, parameters in run_table(((instance_set_path(output), {name: run[name] for name in names})
+                                       for output, run in jobs.items()), key).items():
+        if path in INSTANCE_SET_TABLE:
+            raise WorkflowError(f"{key}: two jobs share the instance set {path}")
+        INSTANCE_SET_TABLE[path] = parameters
+
+
+def instance_set_input(output_pattern):
+    """An ``input:`` function: the instance set of the job whose output is ``output_pattern`` filled in."""
+    return lambda wildcards: instance_set_path(output_pattern.format(**dict(wildcards.items())))
+
+
 def curve_path(p, delta_p, m0, t_max, inv_delta2):
     """Output of one full CHSCK run (rule dynamics_curve; convergence.smk asks for one too)."""
     return f"results/dynamics/curves/p{p}/dp{fmt(delta_p)}/m0_{fmt(m0)}/t{fmt(t_max)}/id2_{fmt(inv_delta2)}.csv"

@@ -21,15 +21,20 @@ CONVERGENCE_TABLE = run_table((
      {"p": CONVERGENCE["p"], "delta_p": CONVERGENCE["delta_p"], "inv_delta2": CONVERGENCE["inv_delta2"],
       "m0": CONVERGENCE["m0"], "n": n, "replicas": entry["replicas"],
       # instance seeds first_seed, first_seed + 1, ... (sizes[].instances of them)
-      "seeds": " ".join(str(CONVERGENCE["first_seed"] + k) for k in range(entry["instances"]))})
+      "seeds": " ".join(str(CONVERGENCE["first_seed"] + k) for k in range(entry["instances"])),
+      "tensor_layout": CONVERGENCE["tensor_layout"]})
     for n, entry in CONVERGENCE_BY_N.items()
 ), "convergence")
+register_instance_sets(CONVERGENCE_TABLE, "convergence")
+CONVERGENCE_OUTPUT = "results/convergence/p{p}/dp{delta_p}/m0_{m0}/id2_{inv_delta2}/n{n}.csv"
 
 
 rule convergence_run:
     """Gradient flow at one N from m(0) = m0 on each instance, several starts: m(t), ε(t) per run."""
+    input:
+        instances=instance_set_input(CONVERGENCE_OUTPUT),
     output:
-        "results/convergence/p{p}/dp{delta_p}/m0_{m0}/id2_{inv_delta2}/n{n}.csv",
+        CONVERGENCE_OUTPUT,
     log:
         "results/logs/convergence_run/p{p}/dp{delta_p}/m0_{m0}/id2_{inv_delta2}/n{n}.log",
     benchmark:
@@ -41,15 +46,15 @@ rule convergence_run:
         t_max=fmt(CONVERGENCE["t_max"]),
         dt=fmt(CONVERGENCE["dt"]),
         points_per_decade=CONVERGENCE["points_per_decade"],
-        tensor_layout=CONVERGENCE["tensor_layout"],
     threads: CONVERGENCE["threads"]
     conda:
         CONDA_ENV
     shell:
         "bigbadminima convergence-run --p {params.run[p]} --delta-p {params.run[delta_p]} "
         "--inv-delta2 {params.run[inv_delta2]} --n {params.run[n]} --m0 {params.run[m0]} --seeds {params.run[seeds]} "
+        "--instances {input.instances} "
         "--replicas {params.run[replicas]} --t-max {params.t_max} --dt {params.dt} "
-        "--points-per-decade {params.points_per_decade} --tensor-layout {params.tensor_layout} "
+        "--points-per-decade {params.points_per_decade} --tensor-layout {params.run[tensor_layout]} "
         "--threads {threads} --out {output} 2> {log}"
 
 

@@ -15,17 +15,22 @@ for _n, _entry in FINITE_SIZE_BY_N.items():
 FINITE_SIZE_TABLE = run_table((
     (f"results/finite_size/p{FINITE_SIZE['p']}/dp{fmt(FINITE_SIZE['delta_p'])}/n{n}/id2_{fmt(inv_delta2)}.csv",
      {"p": FINITE_SIZE["p"], "delta_p": FINITE_SIZE["delta_p"], "n": n, "inv_delta2": inv_delta2,
-      "seeds": " ".join(str(seed) for seed in entry["seeds"]), "replicas": entry["replicas"]})
+      "seeds": " ".join(str(seed) for seed in entry["seeds"]), "replicas": entry["replicas"],
+      "tensor_layout": FINITE_SIZE["tensor_layout"]})
     for n, entry in FINITE_SIZE_BY_N.items()
     for inv_delta2 in entry.get("inv_delta2", FINITE_SIZE["inv_delta2"])
 ), "finite_size")
 FINITE_SIZE_RUNS = list(FINITE_SIZE_TABLE)
+register_instance_sets(FINITE_SIZE_TABLE, "finite_size")
+FINITE_SIZE_OUTPUT = "results/finite_size/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}.csv"
 
 
 rule finite_size_run:
     """Gradient flow from random starts on each seed's instance at one (N, 1/Δ2): escape times, success."""
+    input:
+        instances=instance_set_input(FINITE_SIZE_OUTPUT),
     output:
-        "results/finite_size/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}.csv",
+        FINITE_SIZE_OUTPUT,
     log:
         "results/logs/finite_size_run/p{p}/dp{delta_p}/n{n}/id2_{inv_delta2}.log",
     benchmark:
@@ -37,16 +42,15 @@ rule finite_size_run:
         record_every=fmt(FINITE_SIZE["record_every"]),
         segment=fmt(FINITE_SIZE["segment"]),
         success_overlap=fmt(FINITE_SIZE["success_overlap"]),
-        tensor_layout=FINITE_SIZE["tensor_layout"],
     threads: FINITE_SIZE["threads"]
     conda:
         CONDA_ENV
     shell:
         "bigbadminima finite-size-run --p {params.run[p]} --n {params.run[n]} --inv-delta2 {params.run[inv_delta2]} "
-        "--delta-p {params.run[delta_p]} --seeds {params.run[seeds]} --replicas {params.run[replicas]} "
-        "--horizon {params.horizon} --dt {params.dt} --record-every {params.record_every} "
+        "--delta-p {params.run[delta_p]} --seeds {params.run[seeds]} --instances {input.instances} "
+        "--replicas {params.run[replicas]} --horizon {params.horizon} --dt {params.dt} --record-every {params.record_every} "
         "--segment {params.segment} --success-overlap {params.success_overlap} "
-        "--tensor-layout {params.tensor_layout} --threads {threads} --out {output} 2> {log}"
+        "--tensor-layout {params.run[tensor_layout]} --threads {threads} --out {output} 2> {log}"
 
 
 rule finite_size_summary:

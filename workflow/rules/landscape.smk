@@ -106,8 +106,19 @@ rule threshold_spectrum_table:
         "--out {output} --threads {threads} 2> {log}"
 
 
+# The two finite-N rules read their instances from one instance set each (rule instance_set).
+register_instance_sets({
+    output: {"p": LANDSCAPE["p"], "delta_p": LANDSCAPE["delta_p"], "n": LANDSCAPE["n"],
+             "inv_delta2": LANDSCAPE_LISTS[f"{prefix}_inv_delta2"], "seeds": LANDSCAPE_LISTS[f"{prefix}_seeds"],
+             "tensor_layout": LANDSCAPE["tensor_layout"]}
+    for output, prefix in (("results/tables/hessian_spectra.csv", "spectra"), ("results/tables/amp_runs.csv", "amp"))
+}, "landscape")
+
+
 rule hessian_spectra:
     """Finite-N Riemannian Hessian spectra at gradient-flow states (m held at 0: the plateau; or free flow)."""
+    input:
+        instances=instance_set_path("results/tables/hessian_spectra.csv"),
     output:
         spectra="results/tables/hessian_spectra.csv",
         states="results/tables/hessian_states.csv",
@@ -126,6 +137,7 @@ rule hessian_spectra:
     shell:
         f"bigbadminima hessian-spectra --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} "
         f"--n {LANDSCAPE['n']} --inv-delta2 {{params.inv_delta2}} --seeds {{params.seeds}} "
+        "--instances {input.instances} "
         f"--times {{params.times}} --flow {LANDSCAPE['spectra_flow']} --dt {{params.dt}} "
         f"--tensor-layout {LANDSCAPE['tensor_layout']} "
         "--spectra-out {output.spectra} --states-out {output.states} --threads {threads} 2> {log}"
@@ -133,6 +145,8 @@ rule hessian_spectra:
 
 rule amp_runs:
     """Finite-N ML-AMP iterates, their state evolution, and the fixed points on a 1/Δ2 grid."""
+    input:
+        instances=instance_set_path("results/tables/amp_runs.csv"),
     output:
         runs="results/tables/amp_runs.csv",
         theory="results/tables/amp_theory.csv",
@@ -151,6 +165,7 @@ rule amp_runs:
     shell:
         f"bigbadminima amp-runs --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} --n {LANDSCAPE['n']} "
         f"--inv-delta2 {{params.inv_delta2}} --seeds {{params.seeds}} --iterations {LANDSCAPE['amp_iterations']} "
+        "--instances {input.instances} "
         f"--m0 {{params.m0}} --inv-delta2-max {{params.inv_delta2_max}} "
         f"--tensor-layout {LANDSCAPE['tensor_layout']} "
         "--out {output.runs} --theory-out {output.theory} --threads {threads} 2> {log}"

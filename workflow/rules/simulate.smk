@@ -36,6 +36,28 @@ rule instance:
         "--threads {threads} --out {output} 2> {log}"
 
 
+rule instance_set:
+    """Generate the instances of one many-instance job (finite_size_run, convergence_run, hessian_spectra,
+    amp_runs) and write their verifiable records in one file, the only source those jobs read."""
+    output:
+        "results/instance_sets/{job}.json",
+    log:
+        "results/logs/instance_set/{job}.log",
+    benchmark:
+        "results/benchmarks/instance_set/{job}.tsv"
+    wildcard_constraints:
+        job=r"[A-Za-z0-9_./+-]+",
+    params:
+        run=run_parameters(INSTANCE_SET_TABLE, "instance set"),
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima instance-set --p {params.run[p]} --n {params.run[n]} --delta-p {params.run[delta_p]} "
+        "--inv-delta2 {params.run[inv_delta2]} --seeds {params.run[seeds]} "
+        "--tensor-layout {params.run[tensor_layout]} --threads {threads} --out {output} 2> {log}"
+
+
 rule simulate:
     """Finite-N gradient flow from several initial conditions on one instance."""
     input:

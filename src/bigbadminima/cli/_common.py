@@ -17,6 +17,8 @@ from ..params import ParameterError
 __all__ = [
     "CliError",
     "add_bootstrap_seed_argument",
+    "add_instance_set_argument",
+    "add_inv_delta2_list_argument",
     "add_model_arguments",
     "add_seeds_argument",
     "add_tensor_layout_argument",
@@ -25,6 +27,7 @@ __all__ = [
     "check_file_arguments",
     "declare_files",
     "finite_float",
+    "instances_from_set",
     "int_at_least",
     "pin_threads",
     "positive_float",
@@ -90,19 +93,56 @@ def add_model_arguments(parser, inv_delta2: bool = True, required: bool = True) 
         parser.add_argument("--inv-delta2", type=positive_float, required=required, help="matrix SNR 1/Δ2 (> 0)")
 
 
-class _DistinctSeeds(argparse.Action):
-    """Store the seeds, refusing a list that repeats one (it would double-count an instance)."""
+class _Distinct(argparse.Action):
+    """Store a list of values, refusing one that repeats a value (it would double-count a run)."""
 
     def __call__(self, parser, namespace, values, option_string=None):
         if len(set(values)) != len(values):
-            raise CliError(f"{option_string} repeats a seed: {values}")
+            raise CliError(f"{option_string} repeats a value: {values}")
         setattr(namespace, self.dest, values)
 
 
 def add_seeds_argument(parser) -> None:
     """``--seeds``: one or more distinct instance seeds (numpy SeedSequence entropy)."""
-    parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, action=_DistinctSeeds,
+    parser.add_argument("--seeds", type=int_at_least(0), nargs="+", required=True, action=_Distinct,
                         help="instance seeds (distinct)")
+
+
+def add_inv_delta2_list_argument(parser, help_text: str = "values of 1/Δ2 (distinct)") -> None:
+    """``--inv-delta2``: one or more distinct values of 1/Δ2 (> 0)."""
+    parser.add_argument("--inv-delta2", type=positive_float, nargs="+", required=True, action=_Distinct,
+                        help=help_text)
+
+
+def add_instance_set_argument(parser) -> None:
+    """``--instances``: the instance set (``bigbadminima instance-set``) a command runs on."""
+    parser.add_argument("--instances", required=True,
+                        help="instance set written by `bigbadminima instance-set` holding exactly the "
+                        "(1/Δ2, seed) pairs asked for, 1/Δ2 outer, in order; each is regenerated and "
+                        "checked against its digests")
+
+
+def instances_from_set(args, inv_delta2_values, replicas: int = 1) -> Iterator:
+    """Yield (inv_delta2, seed, instance) for every (1/Δ2, seed) asked for, read from ``args.instances``.
+
+    The set must hold exactly the instances (args.p, args.n, Δ2 = 1/inv_delta2, args.delta_p, seed)
+    in this order (storage.load_instance_set); the memory of one instance with ``replicas`` states in
+    ``args.tensor_layout`` is checked first.
+    """
+    from ..model import InstanceSpec
+    from ..params import ModelParams
+    from ..resources import check_instance_memory
+    from ..storage import InstanceFileError, load_instance_set
+
+    check_instance_memory(args.n, args.p, args.tensor_layout, replicas)
+    pairs = [(inv_delta2, seed) for inv_delta2 in inv_delta2_values for seed in args.seeds]
+    expected = [InstanceSpec(ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p), args.n, seed)
+                for inv_delta2, seed in pairs]
+    try:
+        for (inv_delta2, seed), instance in zip(pairs, load_instance_set(args.instances, expected, args.tensor_layout)):
+            yield inv_delta2, seed, instance
+    except InstanceFileError as exc:
+        raise CliError(str(exc)) from exc
 
 
 def add_tensor_layout_argument(parser, default: str = "packed") -> None:

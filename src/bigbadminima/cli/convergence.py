@@ -16,11 +16,13 @@ import time
 from ._common import (
     CliError,
     add_bootstrap_seed_argument,
+    add_instance_set_argument,
     add_model_arguments,
     add_seeds_argument,
     add_tensor_layout_argument,
     add_threads_argument,
     declare_files,
+    instances_from_set,
     int_at_least,
     pin_threads,
     positive_float,
@@ -42,7 +44,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "convergence-run",
         help="finite-N gradient flow from a prescribed overlap m0, for the comparison with large N",
-        description="For each seed, generate the instance (p, N, Δ2, Δp, seed) and integrate gradient flow "
+        description="For each seed, read the instance (p, N, Δ2, Δp, seed) from --instances and integrate gradient flow "
         "(RK4, theory.md §B) from --replicas starts with m(0) = m0 exactly (x(0) = m0 x* + √(1-m0²)√N u, "
         "u uniform orthogonal to x*). Writes one row per run and recorded time (log-spaced grid).",
     )
@@ -50,6 +52,7 @@ def register(subparsers) -> None:
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     parser.add_argument("--m0", type=positive_float, required=True, help="initial overlap in (0, 1)")
     add_seeds_argument(parser)
+    add_instance_set_argument(parser)
     parser.add_argument("--replicas", type=int_at_least(1), required=True, help="starts per instance")
     parser.add_argument("--t-max", type=positive_float, required=True, help="final time")
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
@@ -58,7 +61,7 @@ def register(subparsers) -> None:
     add_tensor_layout_argument(parser)
     add_threads_argument(parser)
     parser.add_argument("--out", required=True, help="trajectory table to write (.csv)")
-    declare_files(parser, outputs=["out"])
+    declare_files(parser, inputs=["instances"], outputs=["out"])
     parser.set_defaults(func=cmd_run)
 
     parser = subparsers.add_parser(
@@ -92,18 +95,12 @@ def cmd_run(args) -> int:
 
     from ..convergence import RUN_COLUMNS
     from ..gradient_flow import FlowBlowUp, initial_conditions, run_gradient_flow
-    from ..model import Instance, InstanceSpec
-    from ..params import ModelParams
-    from ..resources import check_instance_memory
 
     if not args.m0 < 1:
         raise CliError(f"--m0 must lie in (0, 1), got {args.m0:g}")
-    params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
-    check_instance_memory(args.n, args.p, args.tensor_layout, args.replicas)
     started = time.perf_counter()
     frames = []
-    for seed in args.seeds:
-        instance = Instance.generate(InstanceSpec(params, args.n, seed), tensor_layout=args.tensor_layout)
+    for _, seed, instance in instances_from_set(args, [args.inv_delta2], args.replicas):
         try:
             flow = run_gradient_flow(instance, initial_conditions(instance, args.replicas, m0=args.m0),
                                      args.t_max, args.dt, points_per_decade=args.points_per_decade)

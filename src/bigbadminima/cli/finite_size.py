@@ -13,11 +13,13 @@ import time
 
 from ._common import (
     CliError,
+    add_instance_set_argument,
     add_model_arguments,
     add_seeds_argument,
     add_tensor_layout_argument,
     add_threads_argument,
     declare_files,
+    instances_from_set,
     int_at_least,
     pin_threads,
     positive_float,
@@ -38,7 +40,7 @@ def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "finite-size-run",
         help="gradient flow from random starts: escape time to m = 0.5 and success before a horizon",
-        description="For each seed, generate the instance (p, N, Δ2, Δp, seed) in the packed layout and "
+        description="For each seed, read the instance (p, N, Δ2, Δp, seed) from --instances and "
         "integrate gradient flow (RK4, theory.md §B) from `--replicas` random starts with m(0) > 0, together "
         "on the same disorder. A run stops once m reaches --success-overlap (its escape time, interpolated) "
         "or at --horizon. One CSV row per run.",
@@ -46,6 +48,7 @@ def register(subparsers) -> None:
     add_model_arguments(parser)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     add_seeds_argument(parser)
+    add_instance_set_argument(parser)
     parser.add_argument("--replicas", type=int_at_least(1), required=True, help="random starts per instance")
     parser.add_argument("--horizon", type=positive_float, required=True, help="largest time t_h of a run")
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
@@ -58,7 +61,7 @@ def register(subparsers) -> None:
     add_tensor_layout_argument(parser)
     add_threads_argument(parser)
     parser.add_argument("--out", required=True, help="run table to write (.csv)")
-    declare_files(parser, outputs=["out"])
+    declare_files(parser, inputs=["instances"], outputs=["out"])
     parser.set_defaults(func=cmd_run)
 
     parser = subparsers.add_parser(
@@ -88,17 +91,12 @@ def cmd_run(args) -> int:
 
     from ..finite_size import run_until_escape
     from ..gradient_flow import FlowBlowUp, initial_conditions
-    from ..model import Instance, InstanceSpec
-    from ..params import ModelParams
-    from ..resources import check_instance_memory
 
-    params = ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p)
-    check_instance_memory(args.n, args.p, args.tensor_layout, args.replicas)
     started = time.perf_counter()
     frames = []
+    instances = instances_from_set(args, [args.inv_delta2], args.replicas)
     with tqdm(total=len(args.seeds) * args.horizon, unit="t", disable=None, file=sys.stderr, mininterval=5.0) as bar:
-        for done, seed in enumerate(args.seeds):
-            instance = Instance.generate(InstanceSpec(params, args.n, seed), tensor_layout=args.tensor_layout)
+        for done, (_, seed, instance) in enumerate(instances):
 
             def progress(t: float, active: int) -> None:
                 bar.update(done * args.horizon + t - bar.n)

@@ -27,12 +27,15 @@ from .. import landscape as L
 from ..params import ModelParams, ParameterError
 from ._common import (
     CliError,
+    add_instance_set_argument,
+    add_inv_delta2_list_argument,
     add_model_arguments,
     add_seeds_argument,
     add_tensor_layout_argument,
     add_threads_argument,
     declare_files,
     finite_float,
+    instances_from_set,
     int_at_least,
     pin_threads,
     positive_float,
@@ -119,7 +122,7 @@ def register(subparsers) -> None:
         "the isolated-eigenvalue condition) and of all stationary points.",
     )
     add_model_arguments(parser, inv_delta2=False)
-    _positive_list(parser, "--inv-delta2", "values of 1/Δ2")
+    add_inv_delta2_list_argument(parser, "values of 1/Δ2 (distinct)")
     parser.add_argument("--add-triv", action="store_true", help="also tabulate 1/Δ2 = 1/Δ2^triv itself")
     parser.add_argument("--overlap-points", type=int_at_least(3), default=401, help="m grid on (-1, 1)")
     parser.add_argument("--out", required=True, help="table (.csv)")
@@ -133,7 +136,7 @@ def register(subparsers) -> None:
         "states (threshold states ε_A, ε_B at m = 0; the good minimum) in a second table.",
     )
     add_model_arguments(parser, inv_delta2=False)
-    _positive_list(parser, "--inv-delta2", "values of 1/Δ2 (one map each)")
+    add_inv_delta2_list_argument(parser, "values of 1/Δ2 (one map each) (distinct)")
     parser.add_argument("--overlap-points", type=int_at_least(3), default=201, help="m grid on (-1, 1)")
     parser.add_argument("--energy-min", type=finite_float, required=True, help="lowest energy per site")
     parser.add_argument("--energy-max", type=finite_float, required=True, help="highest energy per site")
@@ -172,8 +175,9 @@ def register(subparsers) -> None:
     )
     add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
-    _positive_list(parser, "--inv-delta2", "values of 1/Δ2")
+    add_inv_delta2_list_argument(parser, "values of 1/Δ2 (distinct)")
     add_seeds_argument(parser)
+    add_instance_set_argument(parser)
     _positive_list(parser, "--times", "times at which the spectrum is measured")
     parser.add_argument("--flow", choices=("held", "free"), default="held",
                         help="held: m kept at 0 (plateau states, default); free: plain gradient flow")
@@ -182,7 +186,7 @@ def register(subparsers) -> None:
     parser.add_argument("--spectra-out", required=True, help="eigenvalue table (.csv)")
     parser.add_argument("--states-out", required=True, help="per-state table (.csv)")
     _threads(parser)
-    declare_files(parser, outputs=["spectra_out", "states_out"])
+    declare_files(parser, inputs=["instances"], outputs=["spectra_out", "states_out"])
     parser.set_defaults(func=cmd_hessian_spectra)
 
     parser = subparsers.add_parser(
@@ -193,8 +197,9 @@ def register(subparsers) -> None:
     )
     add_model_arguments(parser, inv_delta2=False)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
-    _positive_list(parser, "--inv-delta2", "values of 1/Δ2 for the finite-N runs")
+    add_inv_delta2_list_argument(parser, "values of 1/Δ2 for the finite-N runs (distinct)")
     add_seeds_argument(parser)
+    add_instance_set_argument(parser)
     parser.add_argument("--iterations", type=int_at_least(1), default=50, help="ML-AMP iterations")
     parser.add_argument("--m0", type=positive_float, default=0.1, help="initial overlap (0 < m0 < 1)")
     parser.add_argument("--inv-delta2-max", type=positive_float, required=True, help="top of the theory grid")
@@ -203,7 +208,7 @@ def register(subparsers) -> None:
     parser.add_argument("--out", required=True, help="iterate table (.csv)")
     parser.add_argument("--theory-out", required=True, help="fixed-point table (.csv)")
     _threads(parser)
-    declare_files(parser, outputs=["out", "theory_out"])
+    declare_files(parser, inputs=["instances"], outputs=["out", "theory_out"])
     parser.set_defaults(func=cmd_amp_runs)
 
 
@@ -363,19 +368,12 @@ def cmd_threshold_spectrum_table(args) -> int:
 
 
 # --- finite-N measurements ----------------------------------------------------------------------
-def _instances(args, inv_delta2_values, desc: str):
-    """Yield (inv_delta2, seed, instance) for every requested pair, with a progress bar."""
+def _instances(args, desc: str):
+    """Yield (inv_delta2, seed, instance) of every requested pair from --instances, with a progress bar."""
     from tqdm import tqdm
 
-    from ..model import Instance, InstanceSpec
-    from ..resources import check_instance_memory
-
-    check_instance_memory(args.n, args.p, args.tensor_layout)
-    pairs = [(x, seed) for x in inv_delta2_values for seed in args.seeds]
-    for inv_delta2, seed in tqdm(pairs, desc=desc, disable=None, mininterval=5):
-        params = ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p)
-        spec = InstanceSpec(params, args.n, seed)
-        yield inv_delta2, seed, Instance.generate(spec, tensor_layout=args.tensor_layout)
+    pairs = instances_from_set(args, args.inv_delta2)
+    yield from tqdm(pairs, total=len(args.inv_delta2) * len(args.seeds), desc=desc, disable=None, mininterval=5)
 
 
 @wrap_parameter_errors
@@ -387,7 +385,7 @@ def cmd_hessian_spectra(args) -> int:
     pin_threads(args.threads)
     times = sorted(set(args.times))
     spectra, states = [], []
-    for inv_delta2, seed, instance in _instances(args, args.inv_delta2, "Hessian spectra"):
+    for inv_delta2, seed, instance in _instances(args, "Hessian spectra"):
         params = instance.params
         if args.flow == "held":
             flow, x = L.OverlapHeldAtZero(instance), initial_conditions(instance, 1, m0=0.0)
@@ -448,7 +446,7 @@ def cmd_amp_runs(args) -> int:
             "method": "state_evolution", "inv_delta2": inv_delta2, "seed": -1, "iteration": iterations,
             "overlap": ml_amp_state_evolution(params, args.m0, args.iterations),
         }))
-    for inv_delta2, seed, instance in _instances(args, args.inv_delta2, "ML-AMP"):
+    for inv_delta2, seed, instance in _instances(args, "ML-AMP"):
         run = run_ml_amp(instance, initial_conditions(instance, 1, m0=args.m0), args.iterations)
         frames.append(pd.DataFrame({
             "method": "ml_amp", "inv_delta2": inv_delta2, "seed": seed, "iteration": iterations,

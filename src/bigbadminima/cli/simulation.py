@@ -1,4 +1,5 @@
-"""Finite-N stages: ``instance`` (record an instance), ``simulate`` (gradient flow), ``aggregate``."""
+"""Finite-N stages: ``instance`` (record an instance), ``instance-set`` (record several), ``simulate``
+(gradient flow), ``aggregate``."""
 
 from __future__ import annotations
 
@@ -9,7 +10,9 @@ from pathlib import Path
 
 from ._common import (
     CliError,
+    add_inv_delta2_list_argument,
     add_model_arguments,
+    add_seeds_argument,
     add_tensor_layout_argument,
     add_threads_argument,
     atomic_output,
@@ -73,6 +76,23 @@ def register(subparsers) -> None:
     parser.set_defaults(func=cmd_instance)
 
     parser = subparsers.add_parser(
+        "instance-set",
+        help="generate several instances and write one verifiable record of them all (JSON)",
+        description="The records of `bigbadminima instance` for every (1/Δ2, seed) pair, 1/Δ2 outer, in one "
+        "file: the instance source of the stages that run many instances per job (finite-size-run, "
+        "convergence-run, hessian-spectra, amp-runs). Instances are generated one at a time.",
+    )
+    add_model_arguments(parser, inv_delta2=False)
+    parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
+    add_inv_delta2_list_argument(parser)
+    add_seeds_argument(parser)
+    add_tensor_layout_argument(parser)
+    parser.add_argument("--out", required=True, help="instance set to write (.json)")
+    add_threads_argument(parser)
+    declare_files(parser, outputs=["out"])
+    parser.set_defaults(func=cmd_instance_set)
+
+    parser = subparsers.add_parser(
         "simulate",
         help="finite-N gradient flow on the sphere from an instance record",
         description="Integrate dx/dt = -P_x ∇ℒ (theory.md §B, T = 0) with RK4 and retraction for several "
@@ -126,6 +146,27 @@ def cmd_instance(args) -> int:
         f"{time.perf_counter() - started:.2f} s, noise digests {record['digests']}",
         file=sys.stderr,
     )
+    return 0
+
+
+@wrap_parameter_errors
+def cmd_instance_set(args) -> int:
+    pin_threads(args.threads)
+    from ..model import Instance, InstanceSpec
+    from ..params import ModelParams
+    from ..resources import check_instance_memory
+    from ..storage import instance_set_record
+
+    specs = [InstanceSpec(ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p), args.n, seed)
+             for inv_delta2 in args.inv_delta2 for seed in args.seeds]
+    check_instance_memory(args.n, args.p, args.tensor_layout)
+    started = time.perf_counter()
+    # one instance in memory at a time; the records are the same for every layout
+    record = instance_set_record(Instance.generate(spec, tensor_layout=args.tensor_layout) for spec in specs)
+    with atomic_output(args.out) as stream:
+        json.dump(record, stream, indent=1)
+    print(f"{len(specs)} instances, p={args.p}, N={args.n}, Δp={args.delta_p:g}: generated in "
+          f"{time.perf_counter() - started:.2f} s", file=sys.stderr)
     return 0
 
 
