@@ -33,13 +33,13 @@ def test_thresholds_json(capsys):
 
 def test_minimum_json(capsys):
     answer = run_json(capsys, "minimum", "--p", "3", "--delta-p", "1", "--inv-delta2", "2.5")
-    assert answer == pytest.approx({"m": 0.82691, "mu": 4.67952, "energy": -2.09523}, rel=1e-4)
+    assert answer == pytest.approx({"overlap": 0.82691, "multiplier": 4.67952, "energy": -2.09523}, rel=1e-4)
 
 
 def test_threshold_states_json(capsys):
     answer = run_json(capsys, "threshold-states", "--p", "3", "--delta-p", "1", "--inv-delta2", "2.5")
-    assert set(answer) == {"mu", "energy", "complexity", "outlier"}
-    assert answer["mu"] == pytest.approx(4.24264, rel=1e-4)
+    assert set(answer) == {"multiplier", "energy", "complexity", "outlier"}
+    assert answer["multiplier"] == pytest.approx(4.24264, rel=1e-4)
     assert answer["energy"] == pytest.approx(-1.85616, rel=1e-4)
     assert answer["complexity"] == pytest.approx(0.000657, rel=1e-3)
     assert answer["outlier"] == pytest.approx(2 * math.sqrt(4.5) - 2.5 - 4.5 / 2.5, rel=1e-12)
@@ -110,7 +110,7 @@ def test_complexity_table(tmp_path):
     at_triv = table[table["is_triv"] & (table["kind"] == "minima")]
     assert at_triv["inv_delta2"].iloc[0] == pytest.approx(2.19138, rel=1e-5)
     # at 1/Δ2^triv the spurious minima at m = 0 are exactly marginal (§D.7)
-    assert at_triv.loc[at_triv["m"].abs() < 1e-12, "complexity"].item() == pytest.approx(0.0, abs=1e-12)
+    assert at_triv.loc[at_triv["overlap"].abs() < 1e-12, "complexity"].item() == pytest.approx(0.0, abs=1e-12)
 
 
 def test_threshold_spectrum_table(tmp_path):

@@ -62,18 +62,19 @@ def complexity_table(values=(1.8, 2.4), triv_shift=0.0):
     rows = []
     for inv_delta2, is_triv in [(x, False) for x in values] + [(triv * (1 + triv_shift), True)]:
         sigma, mu = L.complexity_max_over_multiplier(params(inv_delta2), 0.0)
-        rows.append(dict(p=P, delta_p=DELTA_P, inv_delta2=inv_delta2, kind="minima", m=0.0, complexity=float(sigma),
-                         mu=float(mu), is_triv=is_triv, triv=triv))
-        rows.append(dict(rows[-1], m=0.5, complexity=-1.0))
+        rows.append(dict(p=P, delta_p=DELTA_P, inv_delta2=inv_delta2, kind="minima", overlap=0.0,
+                         complexity=float(sigma), multiplier=float(mu), is_triv=is_triv, triv=triv))
+        rows.append(dict(rows[-1], overlap=0.5, complexity=-1.0))
     return pd.DataFrame(rows)
 
 
 def points_table():
     states, minimum = L.threshold_states(params(MIDDLE)), L.good_minimum(params(MIDDLE))
     return pd.DataFrame([
-        dict(p=P, delta_p=DELTA_P, inv_delta2=MIDDLE, state="threshold states (most numerous, ε_A)", m=0.0,
+        dict(p=P, delta_p=DELTA_P, inv_delta2=MIDDLE, state="threshold states (most numerous, ε_A)", overlap=0.0,
              energy=states.energy),
-        dict(p=P, delta_p=DELTA_P, inv_delta2=MIDDLE, state="good minimum", m=minimum.m, energy=minimum.energy),
+        dict(p=P, delta_p=DELTA_P, inv_delta2=MIDDLE, state="good minimum", overlap=minimum.m,
+             energy=minimum.energy),
     ])
 
 
@@ -81,7 +82,8 @@ def spectrum_table():
     rows = []
     for inv_delta2 in np.linspace(1.0, 4.0, 20):
         states = L.threshold_states(params(inv_delta2))
-        rows.append(dict(p=P, delta_p=DELTA_P, inv_delta2=inv_delta2, mu=states.mu, complexity=states.complexity))
+        rows.append(dict(p=P, delta_p=DELTA_P, inv_delta2=inv_delta2, multiplier=states.mu,
+                         complexity=states.complexity))
     return pd.DataFrame(rows)
 
 
@@ -202,7 +204,7 @@ def test_a_misplaced_trivialisation_root_fails_the_zero_row():
 
 def test_a_spurious_minimum_above_triv_fails_the_sign_row():
     complexity = complexity_table()
-    complexity.loc[(complexity["inv_delta2"] == 2.4) & (complexity["m"] == 0.0), "complexity"] = 1e-4
+    complexity.loc[(complexity["inv_delta2"] == 2.4) & (complexity["overlap"] == 0.0), "complexity"] = 1e-4
     assert not rows_about(checked(complexity=complexity), "does not coincide")["passed"].iloc[0]
 
 

@@ -440,7 +440,7 @@ def _complexity_rows(complexity: pd.DataFrame) -> list[dict]:
                 tolerance_reason="§G has 4 decimals (≤ 2.3e-5 relative at 2.19)",
                 tolerance_kind="relative",
             ))
-        at_zero = table[(table["kind"] == "minima") & (table["m"].abs() < 1e-12)]
+        at_zero = table[(table["kind"] == "minima") & (table["overlap"].abs() < 1e-12)]
         if at_zero.empty:  # an even number of overlap points has no m = 0 point
             continue
         at_triv = at_zero[at_zero["is_triv"].astype(bool)]
@@ -485,7 +485,7 @@ def _reference_point_rows(points: pd.DataFrame) -> list[dict]:
     compared = [
         ("energy ε_A of the most numerous threshold states (§D.4)", value(_THRESHOLD_STATE_NAME, "energy"),
          REFERENCE_STATES["energy_A"]),
-        ("overlap m* of the good minimum (§D.5)", value(_GOOD_MINIMUM_NAME, "m"), REFERENCE_STATES["m"]),
+        ("overlap m* of the good minimum (§D.5)", value(_GOOD_MINIMUM_NAME, "overlap"), REFERENCE_STATES["m"]),
         ("energy ε* of the good minimum (§D.5)", value(_GOOD_MINIMUM_NAME, "energy"), REFERENCE_STATES["energy"]),
     ]
     return [
@@ -512,7 +512,7 @@ def _threshold_curve_rows(curves: pd.DataFrame) -> list[dict]:
             quantity="multiplier μ_th = 2σ of the threshold states (centre of the bulk), cubic spline in 1/Δ2",
             parameters=f"{_point(p, delta_p, inv_delta2)}; {grid}", expected=REFERENCE_STATES["mu_th"],
             expected_source="theory.md §G (2√f''(1), §D.4)",
-            reproduced=_spline_at(here["inv_delta2"], here["mu"], inv_delta2),
+            reproduced=_spline_at(here["inv_delta2"], here["multiplier"], inv_delta2),
             tolerance=STATE_TOLERANCE,
             tolerance_reason="§G has 5 decimals (≤ 5e-6); the spline adds ≤ 2e-8 (20 points on [1, 4], measured)",
         ),

@@ -47,10 +47,10 @@ for ax, (y_low, y_high), title in zip(
         rows = complexity[complexity["inv_delta2"] == value]
         label = f"{value:.4g}" + (" (triv)" if rows["is_triv"].any() else "")
         minima = rows[rows["kind"] == "minima"]
-        ax.plot(minima["m"], minima["complexity"], color=palette[value], lw=1.6, label=label)
+        ax.plot(minima["overlap"], minima["complexity"], color=palette[value], lw=1.6, label=label)
         if ax is axes[0]:
             stationary = rows[rows["kind"] == "stationary"]
-            ax.plot(stationary["m"], stationary["complexity"], color=palette[value], lw=0.8, ls="--")
+            ax.plot(stationary["overlap"], stationary["complexity"], color=palette[value], lw=0.8, ls="--")
     ax.axhline(0, color="grey", lw=0.7)
     ax.set_ylim(y_low, y_high)
     ax.set_xlim(-1, 1)
@@ -66,6 +66,6 @@ save_figure(fig, figure_stem)
 # Largest Σ_min at m ≥ 0 per 1/Δ2 (positive: spurious minima exist; ≈ 0: only the good minimum touches 0):
 
 # %%
-minima = complexity[(complexity["kind"] == "minima") & (complexity["m"] >= 0)]
-largest = minima.loc[minima.groupby("inv_delta2")["complexity"].idxmax(), ["inv_delta2", "complexity", "m"]]
-largest.rename(columns={"complexity": "max Σ_min at m ≥ 0", "m": "at m"})
+minima = complexity[(complexity["kind"] == "minima") & (complexity["overlap"] >= 0)]
+largest = minima.loc[minima.groupby("inv_delta2")["complexity"].idxmax(), ["inv_delta2", "complexity", "overlap"]]
+largest.rename(columns={"complexity": "max Σ_min at m ≥ 0", "overlap": "at m"})

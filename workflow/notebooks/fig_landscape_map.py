@@ -55,7 +55,7 @@ print(f"maps: p={p}, Δp={delta_p:g}, 1/Δ2={values}; trajectories per (1/Δ2, N
 # %%
 def draw_map(ax, grid, column, cmap):
     """Heat map of ``column`` where it is positive."""
-    surface = grid.pivot(index="energy", columns="m", values=column)
+    surface = grid.pivot(index="energy", columns="overlap", values=column)
     return ax.pcolormesh(surface.columns, surface.index, surface.where(surface > 0).to_numpy(), cmap=cmap,
                          shading="nearest", vmin=0, rasterized=True)
 
@@ -63,7 +63,7 @@ def draw_map(ax, grid, column, cmap):
 def draw_overlays(ax, value, on_map, colours, legend):
     for _, state in reference[np.isclose(reference["inv_delta2"], value)].iterrows():
         marker = "*" if state["state"] == "good minimum" else ("o" if "ε_A" in state["state"] else "s")
-        ax.plot(state["m"], state["energy"], marker=marker, color="tab:cyan", mec="black", ls="none",
+        ax.plot(state["overlap"], state["energy"], marker=marker, color="tab:cyan", mec="black", ls="none",
                 ms=10 if marker == "*" else 6, label=state["state"] if legend else None)
     labelled = set()
     for (n, seed, replica), path in on_map.groupby(["n", "seed", "replica"]):
@@ -82,20 +82,20 @@ for column, value in enumerate(values):
     grid = landscape[landscape["inv_delta2"] == value]
     mesh = draw_map(top, grid, "complexity_stationary", "magma_r")
     fig.colorbar(mesh, ax=top, label=r"$\Sigma(m,\varepsilon)$, all stationary points")
-    top.set_xlim(grid["m"].min(), grid["m"].max())
+    top.set_xlim(grid["overlap"].min(), grid["overlap"].max())
     top.set_ylim(grid["energy"].min(), grid["energy"].max())
     top.set_title(f"$1/\\Delta_2$ = {value:g}" + ("" if len(on_map) else " (no trajectories at this 1/Δ2)"))
     window = zoomed[zoomed["inv_delta2"] == value]
-    top.add_patch(plt.Rectangle((window["m"].min(), window["energy"].min()), np.ptp(window["m"]),
+    top.add_patch(plt.Rectangle((window["overlap"].min(), window["energy"].min()), np.ptp(window["overlap"]),
                                 np.ptp(window["energy"]), fill=False, ls="--", lw=0.8, color="0.3"))
     if (window["complexity_minima"] > 0).any():
         mesh = draw_map(bottom, window, "complexity_minima", "viridis")
         fig.colorbar(mesh, ax=bottom, label=r"$\Sigma_{\rm min}(m,\varepsilon)$, minima")
     else:
         bottom.text(0.5, 0.9, "no minima in this window", transform=bottom.transAxes, ha="center")
-    surface = window.pivot(index="energy", columns="m", values="complexity_stationary")
+    surface = window.pivot(index="energy", columns="overlap", values="complexity_stationary")
     bottom.contour(surface.columns, surface.index, surface.to_numpy(), levels=[0.0], colors="0.4", linewidths=0.8)
-    bottom.set_xlim(window["m"].min(), window["m"].max())
+    bottom.set_xlim(window["overlap"].min(), window["overlap"].max())
     bottom.set_ylim(window["energy"].min(), window["energy"].max())
     bottom.set_title("zoom (dashed box): minima; grey: Σ = 0 of all stationary points")
     for ax, legend in ((top, column == len(values) - 1), (bottom, False)):

@@ -28,10 +28,10 @@ OPTIONAL_VALUES = {"amp-runs": ("step",)}
 LANDSCAPE_TABLES = {
     "thresholds": ("threshold lines", "thresholds.csv", ["p", "delta_p", "threshold", "inv_delta2"]),
     "complexity": ("Σ_min(m) table", "complexity_minima.csv",
-                   ["p", "delta_p", "inv_delta2", "kind", "m", "complexity", "is_triv", "triv"]),
-    "points": ("reference-state table", "landscape_points.csv", ["p", "delta_p", "inv_delta2", "state", "m", "energy"]),
+                   ["p", "delta_p", "inv_delta2", "kind", "overlap", "complexity", "is_triv", "triv"]),
+    "points": ("reference-state table", "landscape_points.csv", ["p", "delta_p", "inv_delta2", "state", "overlap", "energy"]),
     "threshold-spectrum": ("threshold-state Hessian table", "threshold_spectrum.csv",
-                           ["p", "delta_p", "inv_delta2", "mu", "complexity"]),
+                           ["p", "delta_p", "inv_delta2", "multiplier", "complexity"]),
     "hessian-states": ("finite-N Hessian state table", "hessian_states.csv",
                        ["p", "delta_p", "n", "inv_delta2", "seed", "flow", "time", "overlap", "multiplier",
                         "lowest", "second_lowest", "highest"]),

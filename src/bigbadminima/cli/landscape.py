@@ -86,7 +86,7 @@ def register(subparsers) -> None:
         "signal (theory.md §D.5): where the Kac-Rice complexity touches zero.",
     )
     add_model_arguments(parser)
-    parser.add_argument("--json", action="store_true", help='print {"m", "mu", "energy"} as JSON')
+    parser.add_argument("--json", action="store_true", help='print {"overlap", "multiplier", "energy"} as JSON')
     parser.set_defaults(func=cmd_minimum)
 
     parser = subparsers.add_parser(
@@ -95,7 +95,7 @@ def register(subparsers) -> None:
         "states, their complexity Σ_th, and the isolated Hessian eigenvalue (null when 1/Δ2 <= σ: no outlier).",
     )
     add_model_arguments(parser)
-    parser.add_argument("--json", action="store_true", help='print {"mu", "energy", "complexity", "outlier"}')
+    parser.add_argument("--json", action="store_true", help='print {"multiplier", "energy", "complexity", "outlier"}')
     parser.set_defaults(func=cmd_threshold_states)
 
     parser = subparsers.add_parser(
@@ -222,14 +222,14 @@ def cmd_thresholds(args) -> int:
 @wrap_parameter_errors
 def cmd_minimum(args) -> int:
     minimum = L.good_minimum(ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p))
-    _report({"m": minimum.m, "mu": minimum.mu, "energy": minimum.energy}, args.json)
+    _report({"overlap": minimum.m, "multiplier": minimum.mu, "energy": minimum.energy}, args.json)
     return 0
 
 
 @wrap_parameter_errors
 def cmd_threshold_states(args) -> int:
     states = L.threshold_states(ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p))
-    payload = {"mu": states.mu, "energy": states.energy, "complexity": states.complexity, "outlier": states.outlier}
+    payload = {"multiplier": states.mu, "energy": states.energy, "complexity": states.complexity, "outlier": states.outlier}
     _report(payload, args.json)
     return 0
 
@@ -288,7 +288,7 @@ def cmd_complexity_table(args) -> int:
             complexity, mu = L.complexity_max_over_multiplier(params, overlaps, minima=minima)
             frames.append(pd.DataFrame({
                 "p": args.p, "delta_p": args.delta_p, "inv_delta2": inv_delta2, "kind": kind,
-                "m": overlaps, "complexity": complexity, "mu": mu,
+                "overlap": overlaps, "complexity": complexity, "multiplier": mu,
                 "is_triv": inv_delta2 == triv, "triv": triv,
             }))
     write_table(pd.concat(frames, ignore_index=True), args.out)
@@ -312,8 +312,8 @@ def _map_frame(args, inv_delta2: float, overlaps: np.ndarray, energies: np.ndarr
     minima, _ = L.complexity_energy_resolved(params, m_grid, energy_grid, minima=True)
     return pd.DataFrame({
         "p": args.p, "delta_p": args.delta_p, "inv_delta2": inv_delta2,  # the value asked for, exactly
-        "m": m_grid.ravel(), "energy": energy_grid.ravel(),
-        "complexity_stationary": stationary.ravel(), "complexity_minima": minima.ravel(), "mu": mu.ravel(),
+        "overlap": m_grid.ravel(), "energy": energy_grid.ravel(),
+        "complexity_stationary": stationary.ravel(), "complexity_minima": minima.ravel(), "multiplier": mu.ravel(),
     })
 
 
@@ -344,7 +344,7 @@ def cmd_landscape_map_table(args) -> int:
         points += [(args.p, args.delta_p, inv_delta2, name, m, energy) for name, m, energy in reference]
     write_table(pd.concat(maps, ignore_index=True), args.out)
     write_table(pd.concat(zooms, ignore_index=True), args.zoom_out)
-    write_table(pd.DataFrame(points, columns=["p", "delta_p", "inv_delta2", "state", "m", "energy"]),
+    write_table(pd.DataFrame(points, columns=["p", "delta_p", "inv_delta2", "state", "overlap", "energy"]),
                 args.points_out)
     return 0
 
@@ -360,7 +360,7 @@ def cmd_threshold_spectrum_table(args) -> int:
         states = L.threshold_states(ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p))
         rows.append((args.p, args.delta_p, inv_delta2, states.mu, states.lower_edge, states.upper_edge,
                      states.outlier, states.complexity))
-    table = pd.DataFrame(rows, columns=["p", "delta_p", "inv_delta2", "mu", "lower_edge", "upper_edge",
+    table = pd.DataFrame(rows, columns=["p", "delta_p", "inv_delta2", "multiplier", "lower_edge", "upper_edge",
                                         "outlier", "complexity"])
     table["gf_threshold"] = L.gf_threshold(args.p, args.delta_p)
     write_table(table, args.out)
