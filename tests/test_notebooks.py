@@ -7,6 +7,8 @@ this also checks that the defaults agree with what the rule passes.
 """
 
 import ast
+import base64
+import re
 import shutil
 import subprocess
 import sys
@@ -70,3 +72,31 @@ def test_notebook_runs_standalone_and_redraws_the_pipeline_figure(path, ci_run, 
         pipeline = ci_run / "results" / "figures" / figure.name
         assert pipeline.is_file(), f"{figure.name}: the pipeline draws no such figure (default figure_stem?)"
         assert figure.read_bytes() == pipeline.read_bytes(), f"{figure.name} differs from the pipeline's"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.name)
+def test_executed_notebook_shows_its_figure_and_prints_plain_values(path, ci_run):
+    """The executed notebook and its HTML show the figure file itself; printouts carry no numpy reprs."""
+    folder = ci_run / "results" / "notebooks"
+    executed = nbformat.read(folder / f"{path.stem}.ipynb", as_version=4)
+    outputs = [output for cell in executed.cells for output in cell.get("outputs", [])]
+    images = [base64.b64decode(output["data"]["image/png"]) for output in outputs
+              if "image/png" in output.get("data", {})]
+    figure = ci_run / "results" / "figures" / f"{path.stem.removeprefix('fig_')}.png"
+    assert images == [figure.read_bytes()]
+    html = (folder / f"{path.stem}.html").read_text()
+    assert len(re.findall(r'<img [^>]*src="data:image/png;base64,', html)) == 1
+    printed = "".join(output.get("text", "") + output.get("data", {}).get("text/plain", "") for output in outputs)
+    assert not re.search(r"np\.(float|int|bool|str_)\w*\(", printed), printed
+
+
+def test_plain_prints_numbers_without_numpy_reprs():
+    import numpy as np
+
+    from bigbadminima.plotting import plain
+
+    assert plain([np.float64(1.4), np.float64(2.5)]) == "[1.4, 2.5]"
+    assert plain({(np.float64(1.8), np.int64(32)): np.int64(4)}) == "{(1.8, 32): 4}"
+    assert plain(np.array([1e-10, 0.001])) == "[1e-10, 0.001]"
+    assert plain(["held", np.bool_(True)]) == "[held, True]"

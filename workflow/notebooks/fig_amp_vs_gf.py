@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 iterates = pd.read_csv(runs)
@@ -42,8 +42,8 @@ p, delta_p, n = iterates["p"].iloc[0], iterates["delta_p"].iloc[0], iterates["n"
 m0 = fixed_points["m0"].iloc[0]
 flows = flows[(flows["p"] == p) & np.isclose(flows["delta_p"], delta_p)]
 final_flows = flows[flows["time"] == flows.groupby(["n", "inv_delta2", "seed", "replica"])["time"].transform("max")]
-print(f"p={p}, Δp={delta_p:g}: ML-AMP at N={n} from m0={m0:g}, 1/Δ2={sorted(iterates['inv_delta2'].unique())}; "
-      f"GF end points: {len(final_flows)} runs, N={sorted(final_flows['n'].unique())}, t={final_flows['time'].max():g}")
+print(f"p={p}, Δp={delta_p:g}: ML-AMP at N={n} from m0={m0:g}, 1/Δ2={plain(sorted(iterates['inv_delta2'].unique()))}; "
+      f"GF end points: {len(final_flows)} runs, N={plain(sorted(final_flows['n'].unique()))}, t={final_flows['time'].max():g}")
 
 # %%
 values = sorted(iterates["inv_delta2"].unique())

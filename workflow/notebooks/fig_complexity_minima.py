@@ -28,13 +28,13 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 complexity = pd.read_csv(table)
 p, delta_p, triv = complexity["p"].iloc[0], complexity["delta_p"].iloc[0], complexity["triv"].iloc[0]
 values = sorted(complexity["inv_delta2"].unique())
-print(f"p={p}, Δp={delta_p:g}, 1/Δ2 = {[round(v, 4) for v in values]}, 1/Δ2^triv = {triv:.4f}")
+print(f"p={p}, Δp={delta_p:g}, 1/Δ2 = {plain(values)}, 1/Δ2^triv = {triv:.4f}")
 
 # %%
 palette = dict(zip(values, sns.color_palette("viridis", len(values))))

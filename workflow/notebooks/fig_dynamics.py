@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 runs = pd.read_csv(table)
@@ -40,7 +40,7 @@ m0_values = sorted(runs["m0"].unique())
 thetas = sorted(runs["inv_delta2"].unique())
 palette = dict(zip(thetas, sns.color_palette("viridis", len(thetas))))
 p, delta_p = int(runs["p"].iloc[0]), runs["delta_p"].iloc[0]
-print(f"{runs.groupby(['m0', 'inv_delta2']).ngroups} runs, p={p}, Δp={delta_p:g}, m0={m0_values}, 1/Δ2={thetas}")
+print(f"{runs.groupby(['m0', 'inv_delta2']).ngroups} runs, p={p}, Δp={delta_p:g}, m0={plain(m0_values)}, 1/Δ2={plain(thetas)}")
 print("largest Richardson error of m per run:")
 print(runs.groupby(["m0", "inv_delta2"])["overlap_error"].max().unstack(0))
 

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 runs = pd.read_csv(runs_table)
@@ -44,7 +44,7 @@ p, delta_p = int(runs["p"].iloc[0]), runs["delta_p"].iloc[0]
 horizon, success_overlap = runs["horizon"].iloc[0], runs["success_overlap"].iloc[0]
 threshold = success["gf_threshold_inv_delta2"].iloc[0]
 sizes = sorted(success["n"].unique())
-print(f"{len(runs)} runs: p={p}, Δp={delta_p:g}, N={sizes}, horizon t_h={horizon:g}, success: m >= {success_overlap:g}")
+print(f"{len(runs)} runs: p={p}, Δp={delta_p:g}, N={plain(sizes)}, horizon t_h={horizon:g}, success: m >= {success_overlap:g}")
 success.pivot_table(index="inv_delta2", columns="n", values="successes", aggfunc="sum").astype("Int64").astype(str) + " / " + \
     success.pivot_table(index="inv_delta2", columns="n", values="runs", aggfunc="sum").astype("Int64").astype(str)
 

@@ -26,7 +26,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 trajectories = pd.read_csv(table)
@@ -34,8 +34,8 @@ trajectories["run"] = trajectories["seed"].astype(str) + "/" + trajectories["rep
 plotted = trajectories[trajectories["time"] > 0]
 sizes = sorted(plotted["n"].unique())
 p, delta_p = plotted["p"].iloc[0], plotted["delta_p"].iloc[0]
-print(f"{len(trajectories)} rows: p={p}, Δp={delta_p}, N={sizes}, "
-      f"1/Δ2={sorted(plotted['inv_delta2'].unique())}, runs per point={plotted.groupby(['n', 'inv_delta2'])['run'].nunique().min()}")
+print(f"{len(trajectories)} rows: p={p}, Δp={delta_p:g}, N={plain(sizes)}, "
+      f"1/Δ2={plain(sorted(plotted['inv_delta2'].unique()))}, runs per point={plotted.groupby(['n', 'inv_delta2'])['run'].nunique().min()}")
 
 # %% [markdown]
 # Every run is drawn (thin lines): at finite N a run can be carried to the m < 0 side, where for odd p

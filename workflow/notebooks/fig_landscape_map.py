@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 landscape = pd.read_csv(table)
@@ -49,7 +49,7 @@ values = sorted(landscape["inv_delta2"].unique())
 runs = runs[(runs["p"] == p) & np.isclose(runs["delta_p"], delta_p)]
 runs = runs.assign(key=runs["inv_delta2"].round(8))
 counts = runs.drop_duplicates(["key", "n", "seed", "replica"]).groupby(["key", "n"]).size()
-print(f"maps: p={p}, Δp={delta_p:g}, 1/Δ2={values}; trajectories per (1/Δ2, N): {counts.to_dict()}")
+print(f"maps: p={p}, Δp={delta_p:g}, 1/Δ2={plain(values)}; trajectories per (1/Δ2, N): {plain(counts.to_dict())}")
 
 
 # %%

@@ -34,14 +34,14 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 lines = pd.read_csv(thresholds)
 background = pd.read_csv(regions)
 measured = pd.read_csv(numerical)
 orders = sorted(lines["p"].unique())
-print(f"thresholds: p={orders}, {lines['delta_p'].nunique()} values of Δp in "
+print(f"thresholds: p={plain(orders)}, {lines['delta_p'].nunique()} values of Δp in "
       f"[{lines['delta_p'].min():g}, {lines['delta_p'].max():g}]; region grid {len(background)} points")
 
 # %%

@@ -35,7 +35,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import plain, save_figure, set_style
 
 set_style()
 curves = pd.read_csv(theory)
@@ -43,8 +43,8 @@ eigenvalues = pd.read_csv(spectra)
 measured = pd.read_csv(states)
 p, delta_p, gf = curves["p"].iloc[0], curves["delta_p"].iloc[0], curves["gf_threshold"].iloc[0]
 times = sorted(measured["time"].unique())
-print(f"p={p}, Δp={delta_p:g}, 1/Δ2^GF={gf:g}; {len(measured)} measured states at N={sorted(measured['n'].unique())}, "
-      f"t={times}, flow={sorted(measured['flow'].unique())}")
+print(f"p={p}, Δp={delta_p:g}, 1/Δ2^GF={gf:g}; {len(measured)} measured states at N={plain(sorted(measured['n'].unique()))}, "
+      f"t={plain(times)}, flow={plain(sorted(measured['flow'].unique()))}")
 
 # %%
 time_colours = dict(zip(times, sns.color_palette("crest", len(times))))
