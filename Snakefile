@@ -14,6 +14,10 @@ min_version("9.0")
 configfile: "workflow/config/default.yaml"
 
 
+# The landing page of the HTML report (`make report`): what the run reproduces and how to read it.
+report: "workflow/report/workflow.rst"
+
+
 try:
     for _configfile in workflow.configfiles:  # Snakemake's own loader keeps the last of duplicate keys
         load_yaml_strict(_configfile)
@@ -40,6 +44,7 @@ include: "workflow/rules/landscape.smk"
 include: "workflow/rules/finite_size.smk"
 include: "workflow/rules/dynamics.smk"
 include: "workflow/rules/convergence.smk"
+include: "workflow/rules/figures.smk"
 # Keep last: it audits the outputs every stage above registered (ALL_TARGETS, CHECK_TABLES).
 include: "workflow/rules/audit.smk"
 

@@ -2,8 +2,10 @@
 
 import hashlib
 import json
+import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -13,6 +15,7 @@ from bigbadminima.provenance import (
     build_manifest,
     collect_seeds,
     config_digest,
+    job_records,
     rule_benchmarks,
     sha256_file,
     verify_manifest,
@@ -155,6 +158,13 @@ def test_ci_run_manifest_covers_every_result_and_verifies(ci_run, tmp_path):
     assert manifest["seeds"]["simulation.seeds"] == manifest["config"]["simulation"]["seeds"]
     assert manifest["config"]["simulation"]["n"] == [32, 64]  # the ci config, resolved
     assert manifest["rules"]["simulate"]["jobs"] == len(list((results / "benchmarks" / "simulate").rglob("*.tsv")))
+    # every output but the committed results/README.md leads to its rule, inputs and command
+    assert set(manifest["outputs"]) - set(manifest["produced_by"]) == {"results/README.md"}
+    aggregate = manifest["produced_by"]["results/tables/simulation.csv"]
+    assert aggregate["rule"] == "aggregate_simulation" and aggregate["command"].startswith("bigbadminima aggregate ")
+    assert set(aggregate["inputs"]) == {path for path in manifest["outputs"] if path.startswith("results/simulation/")}
+    figure = manifest["produced_by"]["results/figures/dynamics.png"]
+    assert figure["rule"] == "fig_dynamics" and "workflow/notebooks/fig_dynamics.py" in figure["inputs"]
     assert main(["verify", "--manifest", str(results / "manifest.json")]) == 0
     # A copy with one changed byte fails verification (the shared ci run stays untouched).
     copy = tmp_path / "copy"
@@ -179,3 +189,21 @@ def test_html_report_and_rulegraph_of_the_ci_run(ci_run, tmp_path):
     assert drawn.returncode == 0 and "<svg" in drawn.stdout
     for rule in ("simulate", "check_simulation", "reproduction", "manifest", "reproduction_verdict"):
         assert f">{rule}<" in drawn.stdout, rule
+
+
+def test_job_records_are_read_where_snakemake_writes_them(tmp_path):
+    """Records of short and of long output paths (base64 cut into NAME_MAX pieces), found through
+    Snakemake's own path function, so a change of its layout fails here."""
+    from types import SimpleNamespace
+
+    from snakemake.persistence.file import FilePersistence as Persistence
+
+    layout = SimpleNamespace(_fetch_max_len=lambda subject: os.pathconf(subject, "PC_NAME_MAX"))
+    outputs = ["results/tables/a.csv", "results/" + "/".join(["deep_folder_name"] * 30) + "/b.csv"]
+    for output in outputs:
+        record = Path(Persistence._record_path(layout, str(tmp_path), output))
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"rule": "r", "input": ["x"], "shellcmd": f"make {output}", "code": "..."}))
+    assert len(Path(Persistence._record_path(layout, str(tmp_path), outputs[1])).parts) > len(tmp_path.parts) + 1
+    produced = job_records(tmp_path, [*outputs, "results/not_made_by_a_job.csv"])
+    assert produced == {output: {"rule": "r", "inputs": ["x"], "command": f"make {output}"} for output in outputs}

@@ -17,6 +17,7 @@ from bigbadminima.reproduction import (
     CheckTableError,
     check_row,
     evaluate_checks,
+    html_report,
     markdown_report,
     reproduction_table,
     simulation_checks,
@@ -96,6 +97,9 @@ def test_reproduction_table_stacks_stages_in_sorted_order_and_renders():
     assert table["passed"].tolist() == [False, True]
     text = markdown_report(table)
     assert "**1 row(s) FAIL**" in text and "## fig" in text and text.count("\n| q |") == 2
+    page = html_report(table)
+    assert "2 checked quantities from 2 stage(s): <b>1 row(s) FAIL</b>" in page and "<h2>fig</h2>" in page
+    assert page.count("<tr class=") == 2 and page.count('<tr class="fail">') == 1
 
 
 # --- finite-N checks on synthetic trajectories -------------------------------------------------
@@ -174,15 +178,17 @@ def test_reproduction_command_writes_both_files_even_when_a_row_fails(tmp_path):
     checks = tmp_path / "checks" / "stage.csv"
     checks.parent.mkdir()
     pd.DataFrame([row(), row(reproduced=3.0)]).to_csv(checks, index=False)
-    out, markdown = tmp_path / "reproduction.csv", tmp_path / "reproduction.md"
-    assert main(["reproduction", str(checks), "--out", str(out), "--markdown", str(markdown)]) == 0
+    out, markdown, html = (tmp_path / f"reproduction.{suffix}" for suffix in ("csv", "md", "html"))
+    written = ["--out", str(out), "--markdown", str(markdown), "--html", str(html)]
+    assert main(["reproduction", str(checks), *written]) == 0
+    assert html.read_text().count('<tr class="fail">') == 1 and html.read_text().count('<tr class="pass">') == 1
     table = pd.read_csv(out)
     assert table["passed"].tolist() == [True, False] and table["stage"].tolist() == ["stage", "stage"]
     verdict = tmp_path / "passed.txt"
     assert main(["reproduction-verdict", "--table", str(out), "--out", str(verdict)]) == 1
     assert not verdict.exists()
     pd.DataFrame([row()]).to_csv(checks, index=False)
-    assert main(["reproduction", str(checks), "--out", str(out), "--markdown", str(markdown)]) == 0
+    assert main(["reproduction", str(checks), *written]) == 0
     assert main(["reproduction-verdict", "--table", str(out), "--out", str(verdict)]) == 0
     assert verdict.read_text().startswith("all 1 reproduction checks passed")
 
@@ -192,9 +198,10 @@ def test_malformed_checks_table_writes_nothing(tmp_path, capsys):
     pd.DataFrame([row(tolerance=0.0)]).to_csv(checks, index=False)
     out = tmp_path / "reproduction.csv"
     out.write_text("previous\n")
-    assert main(["reproduction", str(checks), "--out", str(out), "--markdown", str(tmp_path / "r.md")]) == 2
+    assert main(["reproduction", str(checks), "--out", str(out), "--markdown", str(tmp_path / "r.md"),
+                 "--html", str(tmp_path / "r.html")]) == 2
     assert "tolerance" in capsys.readouterr().err
-    assert out.read_text() == "previous\n" and not (tmp_path / "r.md").exists()
+    assert out.read_text() == "previous\n" and not (tmp_path / "r.md").exists() and not (tmp_path / "r.html").exists()
 
 
 # --- the ci run: the README's test command fails when any row fails ----------------------------

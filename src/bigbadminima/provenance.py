@@ -10,7 +10,10 @@ The manifest (``results/manifest.json``, written by ``bigbadminima manifest``) r
 * the SHA-256 and size of every file under the results folder, data and figures in
   ``outputs``, logs and benchmark files in ``logs`` (they carry times and host details),
 * wall time and peak memory per rule, summed and maximised over that rule's jobs, read
-  from the ``benchmark:`` files Snakemake writes.
+  from the ``benchmark:`` files Snakemake writes,
+* for every output a job wrote: its rule, its inputs and the exact command (``produced_by``), read
+  from Snakemake's own job records (``.snakemake/metadata``), so an output leads to the line of the
+  workflow and the command line that made it.
 
 ``verify_manifest`` re-hashes the files and lists every mismatch: a changed or missing file, and a
 file under the results folder that the manifest does not list (``unlisted``); it recomputes the
@@ -20,6 +23,7 @@ the manifest can be checked without the scientific stack.
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import importlib.metadata
@@ -41,6 +45,7 @@ __all__ = [
     "config_digest",
     "file_digests",
     "git_state",
+    "job_records",
     "package_versions",
     "platform_info",
     "rule_benchmarks",
@@ -205,11 +210,37 @@ def rule_benchmarks(folder: str | os.PathLike) -> dict:
     return per_rule
 
 
-def build_manifest(results: str | os.PathLike, config: Mapping, exclude: Iterable[str | os.PathLike] = ()) -> dict:
+def job_records(metadata: str | os.PathLike, outputs: Iterable[str]) -> dict:
+    """{output: {"rule", "inputs", "command"}} from Snakemake's job records for the given outputs.
+
+    ``metadata``: Snakemake's record folder (``.snakemake/metadata``), where the record of an output
+    lies under the URL-safe base64 of its path, cut into pieces of at most NAME_MAX - 1 characters
+    (all but the last prefixed with "@"), as Snakemake writes it. Outputs without a record (a file
+    not written by a job of the workflow) are left out.
+    """
+    metadata = Path(metadata)
+    piece = os.pathconf(metadata, "PC_NAME_MAX") - 1 if os.name == "posix" else 254
+    produced = {}
+    for output in outputs:
+        encoded = base64.urlsafe_b64encode(output.encode()).decode()
+        pieces = [encoded[start:start + piece] for start in range(0, len(encoded), piece)]
+        try:
+            record = json.loads(metadata.joinpath(*["@" + part for part in pieces[:-1]], pieces[-1]).read_text())
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            continue
+        if isinstance(record, dict) and isinstance(record.get("rule"), str):
+            produced[output] = {"rule": record["rule"], "inputs": list(record.get("input") or []),
+                                "command": record.get("shellcmd")}
+    return produced
+
+
+def build_manifest(results: str | os.PathLike, config: Mapping, exclude: Iterable[str | os.PathLike] = (),
+                   snakemake_metadata: str | os.PathLike | None = None) -> dict:
     """The manifest of the run whose outputs are under ``results`` (see the module docstring).
 
     File paths are relative to the parent of ``results`` (the working directory of the run).
     ``exclude``: files not to hash (the manifest itself, the log the manifest job is writing).
+    ``snakemake_metadata``: Snakemake's job records, for ``produced_by`` (empty without them).
     The git state is that of the run's working directory or, when it is not a checkout (a copy
     of the workflow), of the checkout the imported package comes from.
     """
@@ -230,6 +261,7 @@ def build_manifest(results: str | os.PathLike, config: Mapping, exclude: Iterabl
         "seeds": collect_seeds(config),
         "rules": rule_benchmarks(results / "benchmarks"),
         "outputs": outputs,
+        "produced_by": job_records(snakemake_metadata, outputs) if snakemake_metadata is not None else {},
         "logs": records,
         "results_folder": results.name,
         "not_hashed": sorted(_relative(path, results.parent) for path in exclude),

@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
+from html import escape
 
 import numpy as np
 import pandas as pd
@@ -57,6 +58,7 @@ __all__ = [
     "check_row",
     "evaluate_checks",
     "landscape_checks",
+    "html_report",
     "markdown_report",
     "reproduction_table",
     "simulation_checks",
@@ -153,31 +155,66 @@ def reproduction_table(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     return evaluate_checks(pd.concat(frames, ignore_index=True))[RESULT_COLUMNS]
 
 
-def _cell(value) -> str:
+def _text(value) -> str:
+    """One cell as plain text: pass/FAIL, numbers to 6 significant digits."""
     if isinstance(value, (bool, np.bool_)):
-        return "pass" if value else "**FAIL**"
+        return "pass" if value else "FAIL"
     if isinstance(value, (float, np.floating)):
         return "NaN" if math.isnan(value) else f"{value:.6g}"
-    return str(value).replace("|", "\\|").replace("\n", " ")
+    return str(value).replace("\n", " ")
+
+
+#: Columns of the readable versions of the table, in order.
+_SHOWN = ["quantity", "parameters", "expected", "reproduced", "tolerance", "tolerance_kind",
+          "margin", "passed", "expected_source", "tolerance_reason"]
+_LEGEND = ("deviation = |reproduced − expected| (relative rows: divided by |expected|); "
+           "margin = tolerance − deviation (≥ 0 passes).")
+
+
+def _verdict(table: pd.DataFrame) -> tuple[str, str]:
+    """("62 checked quantities from 5 stage(s)", "all rows pass" or "3 row(s) FAIL")."""
+    failed = int((~table["passed"]).sum())
+    return (f"{len(table)} checked quantities from {table['stage'].nunique()} stage(s)",
+            "all rows pass" if failed == 0 else f"{failed} row(s) FAIL")
+
+
+def _markdown_cell(value) -> str:
+    text = _text(value).replace("|", "\\|")
+    return "**FAIL**" if text == "FAIL" and isinstance(value, (bool, np.bool_)) else text
 
 
 def markdown_report(table: pd.DataFrame) -> str:
     """The reproduction table as Markdown: a verdict line, then one section per figure."""
-    failed = int((~table["passed"]).sum())
-    verdict = "all rows pass" if failed == 0 else f"**{failed} row(s) FAIL**"
-    lines = [
-        "# Reproduction checks",
-        "",
-        f"{len(table)} checked quantities from {table['stage'].nunique()} stage(s): {verdict}. "
-        "deviation = |reproduced − expected| (relative rows: divided by |expected|); "
-        "margin = tolerance − deviation (≥ 0 passes).",
-    ]
-    shown = ["quantity", "parameters", "expected", "reproduced", "tolerance", "tolerance_kind",
-             "margin", "passed", "expected_source", "tolerance_reason"]
+    counted, outcome = _verdict(table)
+    outcome = outcome if outcome == "all rows pass" else f"**{outcome}**"
+    lines = ["# Reproduction checks", "", f"{counted}: {outcome}. {_LEGEND}"]
     for figure, rows in table.groupby("figure", sort=True):
-        lines += ["", f"## {figure}", "", "| " + " | ".join(shown) + " |", "|" + "---|" * len(shown)]
-        lines += ["| " + " | ".join(_cell(row[column]) for column in shown) + " |" for _, row in rows.iterrows()]
+        lines += ["", f"## {figure}", "", "| " + " | ".join(_SHOWN) + " |", "|" + "---|" * len(_SHOWN)]
+        lines += ["| " + " | ".join(_markdown_cell(row[column]) for column in _SHOWN) + " |" for _, row in rows.iterrows()]
     return "\n".join(lines) + "\n"
+
+
+def html_report(table: pd.DataFrame) -> str:
+    """The reproduction table as one standalone HTML page (the report shows it inline): the verdict,
+    then one table per figure; failed rows are marked."""
+    counted, outcome = _verdict(table)
+    style = ("body{font:13px/1.4 sans-serif;margin:1em}table{border-collapse:collapse;margin-bottom:1.5em}"
+             "th,td{border:1px solid #ccc;padding:2px 6px;vertical-align:top}th{background:#eee}"
+             "tr.fail td{background:#fdd}td.number{text-align:right;font-variant-numeric:tabular-nums}")
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8"><title>Reproduction checks</title>',
+             f"<style>{style}</style></head><body>", "<h1>Reproduction checks</h1>",
+             f'<p class="verdict">{escape(counted)}: <b>{escape(outcome)}</b>. {escape(_LEGEND)}</p>']
+    for figure, rows in table.groupby("figure", sort=True):
+        parts += [f"<h2>{escape(str(figure))}</h2>", "<table>",
+                  "<tr>" + "".join(f"<th>{escape(column)}</th>" for column in _SHOWN) + "</tr>"]
+        for _, row in rows.iterrows():
+            cells = "".join(
+                f'<td class="number">{escape(_text(row[column]))}</td>'
+                if isinstance(row[column], (float, np.floating)) else f"<td>{escape(_text(row[column]))}</td>"
+                for column in _SHOWN)
+            parts.append(f'<tr class="{"pass" if row["passed"] else "fail"}">{cells}</tr>')
+        parts.append("</table>")
+    return "\n".join([*parts, "</body></html>"]) + "\n"
 
 
 # --- checks of the finite-N simulation stage (theory.md §B, §D.5, §D.6) -----------------------

@@ -37,12 +37,13 @@ rule reproduction:
     input:
         CHECK_TABLES,
     output:
-        table=report(
-            "results/reproduction.csv",
-            caption="../report/reproduction.rst",
-            category="Reproduction checks",
-        ),
+        table="results/reproduction.csv",
         markdown="results/reproduction.md",
+        html=report(
+            "results/reproduction.html",
+            caption="../report/reproduction.rst",
+            category="0. Reproduction checks",
+        ),
     log:
         "results/logs/reproduction.log",
     benchmark:
@@ -51,7 +52,7 @@ rule reproduction:
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima reproduction {input} --out {output.table} --markdown {output.markdown} "
+        "bigbadminima reproduction {input} --out {output.table} --markdown {output.markdown} --html {output.html} "
         "--threads {threads} 2> {log}"
 
 
@@ -80,7 +81,7 @@ rule manifest:
     shell:
         "bigbadminima manifest --results results --config-json {params.config} --exclude {log} "
         f"--exclude {MANIFEST_BENCHMARK} --exclude {VERDICT_LOG} --exclude {VERDICT_BENCHMARK} "
-        "--out {output} --threads {threads} 2> {log}"
+        "--snakemake-metadata .snakemake/metadata --out {output} --threads {threads} 2> {log}"
 
 
 rule reproduction_verdict:

@@ -1,9 +1,10 @@
 # Shared definitions for every stage file: the CLI, the environment, paths and formatting.
 
+import shlex
 import sys
 from pathlib import Path
 
-from bigbadminima.workflow_config import encode_value
+from bigbadminima.workflow_config import ConfigError, encode_value, load_yaml_strict
 
 # The rules call the package's CLI, `bigbadminima`, installed beside the Python that runs Snakemake;
 # that folder goes first on PATH, so no activated shell is needed (and `--lint` sees plain commands).
@@ -78,13 +79,53 @@ def curve_path(p, delta_p, m0, t_max, inv_delta2):
     return f"results/dynamics/curves/p{p}/dp{fmt(delta_p)}/m0_{fmt(m0)}/t{fmt(t_max)}/id2_{fmt(inv_delta2)}.csv"
 
 
-def notebook_shell(source, parameters):
-    """The shell command that executes a figure notebook through `bigbadminima notebook`.
+def load_figure_table(basedir):
+    """The figure table (workflow/figures.yaml, one figure rule per entry in figures.smk), checked for unique
+    names, tables and parameters as mappings, and the notebook and caption of every figure present. Each
+    entry gains its report category numbered in the table's order ("2. Large-N gradient flow") and a
+    label that sorts the figures in that order ("03 escape_time")."""
+    path = basedir / "workflow" / "figures.yaml"
+    try:
+        figures = load_yaml_strict(path)
+    except ConfigError as error:
+        raise WorkflowError(str(error)) from None
+    if not isinstance(figures, list) or not figures:
+        raise WorkflowError(f"{path}: must be a list of figures")
+    categories, names = {}, set()
+    for index, figure in enumerate(figures, start=1):
+        name = figure.get("name") if isinstance(figure, dict) else None
+        if not isinstance(name, str) or name in names:
+            raise WorkflowError(f"{path}: figure {index} has no name, or a name already used: {name!r}")
+        names.add(name)
+        if set(figure) - {"name", "category", "tables", "parameters"} or not isinstance(figure.get("category"), str):
+            raise WorkflowError(f"{path}: figure {name} needs a category and only tables, parameters besides")
+        for key in ("tables", "parameters"):
+            if not isinstance(figure.get(key, {}), dict) or not all(isinstance(value, str)
+                                                                    for value in figure.get(key, {}).values()):
+                raise WorkflowError(f"{path}: {key} of figure {name} must map notebook parameters to text")
+        for needed in (f"workflow/notebooks/fig_{name}.py", f"workflow/report/{name}.rst"):
+            if not (basedir / needed).is_file():
+                raise WorkflowError(f"{path}: figure {name} has no {needed}")
+        number = categories.setdefault(figure["category"], len(categories) + 1)
+        figure["report_category"] = f"{number}. {figure['category']}"
+        figure["report_label"] = f"{index:02d} {name}"
+    return figures
 
-    ``parameters`` maps papermill parameter names to Snakemake placeholders or literals.
-    """
-    options = " ".join(f"-p {name}={value}" for name, value in parameters.items())
-    return (
-        f"bigbadminima notebook {source} --executed {{output.executed}} --html {{output.html}} "
-        f"--threads {{threads}} {options} > {{log}} 2>&1"
-    )
+
+def config_value(key):
+    """The value of the config key "section.key", as a notebook parameter (numbers as fmt writes them)."""
+    value = config
+    for part in key.split("."):
+        if not isinstance(value, dict) or part not in value:
+            raise WorkflowError(f"workflow/figures.yaml names the config key {key}, which does not exist")
+        value = value[part]
+    return fmt(value) if isinstance(value, (int, float)) else value
+
+
+def notebook_parameters(figure):
+    """The papermill options of one figure's notebook: its tables, its config parameters and where to
+    draw (``-p name=value ...``), as exact text fixed when the rule is defined."""
+    values = {**figure["tables"],
+              **{name: config_value(key) for name, key in figure.get("parameters", {}).items()},
+              "figure_stem": f"results/figures/{figure['name']}"}
+    return " ".join(f"-p {name}={shlex.quote(str(value))}" for name, value in values.items())

@@ -83,33 +83,4 @@ rule convergence_summary:
         "--checks {output.checks} --threads {threads} 2> {log}"
 
 
-rule fig_convergence:
-    """Finite-N median m(t) with bootstrap bands against the large-N curve; D(N) with its N^-b fit."""
-    input:
-        curves="results/tables/convergence_curves.csv",
-        summary="results/tables/convergence.csv",
-        source="workflow/notebooks/fig_convergence.py",
-    output:
-        executed="results/notebooks/fig_convergence.ipynb",
-        html="results/notebooks/fig_convergence.html",
-        figures=report(
-            multiext("results/figures/convergence", ".png", ".pdf"),
-            caption="../report/convergence.rst",
-            category="Large-N dynamics",
-        ),
-    log:
-        "results/logs/fig_convergence.log",
-    benchmark:
-        "results/benchmarks/fig_convergence.tsv"
-    threads: 1
-    conda:
-        CONDA_ENV
-    shell:
-        notebook_shell(
-            "{input.source}",
-            {"curves": "{input.curves}", "summary": "{input.summary}", "figure_stem": "results/figures/convergence"},
-        )
-
-
-ALL_TARGETS.extend(rules.fig_convergence.output)
 CHECK_TABLES.append(rules.convergence_summary.output.checks)

@@ -101,33 +101,3 @@ rule aggregate_simulation:
         CONDA_ENV
     shell:
         "bigbadminima aggregate {input} --out {output} 2> {log}"
-
-
-rule fig_gradient_flow:
-    """m(t) and ε(t) of finite-N gradient flow, one colour per 1/Δ2, one panel per N."""
-    input:
-        table="results/tables/simulation.csv",
-        source="workflow/notebooks/fig_gradient_flow.py",
-    output:
-        executed="results/notebooks/fig_gradient_flow.ipynb",
-        html="results/notebooks/fig_gradient_flow.html",
-        figures=report(
-            multiext("results/figures/gradient_flow", ".png", ".pdf"),
-            caption="../report/gradient_flow.rst",
-            category="Finite-N gradient flow",
-        ),
-    log:
-        "results/logs/fig_gradient_flow.log",
-    benchmark:
-        "results/benchmarks/fig_gradient_flow.tsv"
-    threads: 1
-    conda:
-        CONDA_ENV
-    shell:
-        notebook_shell(
-            "{input.source}",
-            {"table": "{input.table}", "figure_stem": "results/figures/gradient_flow"},
-        )
-
-
-ALL_TARGETS.extend(rules.fig_gradient_flow.output)

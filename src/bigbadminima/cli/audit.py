@@ -86,8 +86,9 @@ def register(subparsers) -> None:
     parser.add_argument("checks", nargs="+", help="checks tables, one per stage (the stage is the file stem)")
     parser.add_argument("--out", required=True, help="reproduction table to write (.csv)")
     parser.add_argument("--markdown", required=True, help="readable version to write (.md)")
+    parser.add_argument("--html", required=True, help="the same as one HTML page, for the report (.html)")
     add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=["checks"], outputs=["out", "markdown"])
+    declare_files(parser, inputs=["checks"], outputs=["out", "markdown", "html"])
     parser.set_defaults(func=cmd_reproduction)
 
     parser = subparsers.add_parser(
@@ -114,6 +115,8 @@ def register(subparsers) -> None:
     parser.add_argument("--config-json", required=True, help="the resolved configuration, as a JSON object")
     parser.add_argument("--exclude", action="append", default=[], metavar="FILE",
                         help="file not to hash (e.g. this job's own log); repeatable")
+    parser.add_argument("--snakemake-metadata", default=None, metavar="FOLDER",
+                        help="Snakemake's job records (.snakemake/metadata): each output's rule, inputs, command")
     parser.add_argument("--out", required=True, help="manifest to write (.json)")
     add_threads_argument(parser, pinned=False)
     declare_files(parser, outputs=["out"])
@@ -161,7 +164,7 @@ def cmd_check_landscape(args) -> int:
 
 @wrap_parameter_errors
 def cmd_reproduction(args) -> int:
-    from ..reproduction import markdown_report, reproduction_table
+    from ..reproduction import html_report, markdown_report, reproduction_table
 
     stages = {}
     for name in args.checks:
@@ -173,8 +176,10 @@ def cmd_reproduction(args) -> int:
     write_table(table, args.out)
     with atomic_output(args.markdown) as stream:
         stream.write(markdown_report(table))
+    with atomic_output(args.html) as stream:
+        stream.write(html_report(table))
     failed = table[~table["passed"]]
-    print(f"{len(table)} checks, {len(failed)} failed -> {args.out}, {args.markdown}", file=sys.stderr)
+    print(f"{len(table)} checks, {len(failed)} failed -> {args.out}, {args.markdown}, {args.html}", file=sys.stderr)
     for _, row in failed.iterrows():
         print(f"FAILED [{row['stage']}] {row['figure']}: {row['quantity']} ({row['parameters']}): "
               f"reproduced {row['reproduced']:.6g}, expected {row['expected']:.6g} ± {row['tolerance']:.3g}",
@@ -210,11 +215,15 @@ def cmd_manifest(args) -> int:
     results = Path(args.results)
     if not results.is_dir():
         raise CliError(f"results folder {results} does not exist")
-    manifest = build_manifest(results, config, exclude=[args.out, *args.exclude])
+    if args.snakemake_metadata is not None and not Path(args.snakemake_metadata).is_dir():
+        raise CliError(f"Snakemake's job records {args.snakemake_metadata} are not a folder")
+    manifest = build_manifest(results, config, exclude=[args.out, *args.exclude],
+                              snakemake_metadata=args.snakemake_metadata)
     with atomic_output(args.out) as stream:
         json.dump(manifest, stream, indent=1, sort_keys=True)
         stream.write("\n")
-    print(f"manifest: {len(manifest['outputs'])} outputs, {len(manifest['logs'])} logs and benchmarks, "
+    print(f"manifest: {len(manifest['outputs'])} outputs ({len(manifest['produced_by'])} with their job), "
+          f"{len(manifest['logs'])} logs and benchmarks, "
           f"commit {manifest['git']['commit']} (dirty: {manifest['git']['dirty']}) -> {args.out}", file=sys.stderr)
     return 0
 
