@@ -8,6 +8,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bigbadminima.cli import main
 from bigbadminima.provenance import (
@@ -21,7 +22,7 @@ from bigbadminima.provenance import (
     verify_manifest,
 )
 
-from .conftest import run_snakemake
+from .conftest import REPO, run_snakemake
 
 BENCHMARK_HEADER = "s\th:m:s\tmax_rss\tmax_vms\tmax_uss\tmax_pss\tio_in\tio_out\tmean_load\tcpu_time\n"
 
@@ -180,8 +181,17 @@ def test_html_report_and_rulegraph_of_the_ci_run(ci_run, tmp_path):
     completed = run_snakemake(ci_run, "--configfile", "workflow/config/ci.yaml", "--report", str(report))
     assert completed.returncode == 0, completed.stderr[-3000:]
     text = report.read_text()
-    for item in ("gradient_flow.png", "reproduction.csv", "manifest.json", "Reproduction checks"):
+    figures = [figure["name"] for figure in yaml.safe_load((REPO / "workflow" / "figures.yaml").read_text())]
+    for item in ("bigbadminima: gradient flow in the spiked matrix-tensor model", "0. Reproduction checks",
+                 "reproduction.html", "manifest.json", *[f"{name}.png" for name in figures],
+                 *[f"fig_{name}.html" for name in figures]):
         assert item in text, item
+    assert '"filename": "phase_diagram.png"' in text and '"filename": "phase_diagram.pdf"' not in text  # PNG only
+    if shutil.which("chromium"):  # the page as a browser renders it: the landing page lists every figure
+        dom = subprocess.run(["chromium", "--headless=new", "--no-sandbox", "--disable-gpu",
+                              "--virtual-time-budget=15000", "--dump-dom", report.as_uri()],
+                             capture_output=True, text=True, timeout=300)
+        assert all(f"{name}.png" in dom.stdout for name in figures) and "How to read it" in dom.stdout
     if shutil.which("dot") is None:
         pytest.skip("graphviz 'dot' is not installed (make setup installs it where root has apt)")
     graph = run_snakemake(ci_run, "--configfile", "workflow/config/ci.yaml", "--rulegraph")
