@@ -11,9 +11,12 @@ import numpy as np
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.text  # noqa: E402
+import matplotlib.transforms  # noqa: E402
 import seaborn as sns  # noqa: E402
 
-__all__ = ["plain", "save_figure", "set_style"]
+__all__ = ["COLUMN_WIDTH", "MIN_FONT_POINTS", "PAGE_WIDTH", "FigureNotPrintReady", "check_print_ready", "new_figure",
+           "plain", "save_figure", "set_style"]
 
 #: Metadata that would otherwise carry the date or the software version into the files.
 _FIXED_METADATA = {
@@ -21,16 +24,73 @@ _FIXED_METADATA = {
     "pdf": {"Creator": None, "Producer": None, "CreationDate": None},
 }
 
+#: Printed widths (inches): one column and the full width of a two-column paper page.
+COLUMN_WIDTH, PAGE_WIDTH = 3.4, 7.0
+#: The smallest text allowed at printed size (points).
+MIN_FONT_POINTS = 7.0
+
 
 def set_style() -> None:
-    """The project's plotting style (seaborn 'ticks', colour-blind palette), and a fixed plotting seed.
+    """The project's plotting style: seaborn 'ticks' with the colour-blind palette, text sized for print
+    (8 pt labels, 7 pt ticks and legends at the figure's own size), constrained layout, and a fixed
+    plotting seed.
 
     seaborn draws strip-plot jitter (and bootstrap intervals without ``seed=``) from numpy's global
     generator; seeding it here makes every figure byte-identical between runs. No data is drawn from it.
     """
     np.random.seed(0)
     sns.set_theme(style="ticks", context="paper", palette="colorblind")
-    plt.rcParams.update({"figure.dpi": 110, "savefig.dpi": 150, "svg.hashsalt": "bigbadminima"})
+    plt.rcParams.update({
+        "figure.dpi": 110, "savefig.dpi": 200, "svg.hashsalt": "bigbadminima",
+        "font.size": 8, "axes.titlesize": 8, "axes.labelsize": 8, "figure.titlesize": 8.5,
+        "xtick.labelsize": 7, "ytick.labelsize": 7, "legend.fontsize": 7, "legend.title_fontsize": 7,
+        "lines.linewidth": 1.2, "lines.markersize": 3.5, "axes.linewidth": 0.6,
+        "xtick.major.width": 0.6, "ytick.major.width": 0.6, "legend.frameon": False,
+        "figure.constrained_layout.use": True,
+    })
+
+
+def new_figure(width: str = "page", height: float = 2.6, **subplots):
+    """``plt.subplots`` at a printed width: ``"page"`` (7 in) or ``"column"`` (3.4 in); ``height`` in inches."""
+    widths = {"page": PAGE_WIDTH, "column": COLUMN_WIDTH}
+    if width not in widths:
+        raise ValueError(f"width must be one of {sorted(widths)}, got {width!r}")
+    return plt.subplots(figsize=(widths[width], height), **subplots)
+
+
+class FigureNotPrintReady(ValueError):
+    """A figure that would not read in print: the wrong width, text too small, a legend over data."""
+
+
+def check_print_ready(fig) -> None:
+    """Refuse a figure that is not one column or one page wide, has visible text below
+    ``MIN_FONT_POINTS``, or has a legend that overlaps any axes (legends go outside the data) or
+    reaches beyond the figure's edge (it would be cut off)."""
+    problems = []
+    width = fig.get_figwidth()
+    if min(abs(width - COLUMN_WIDTH), abs(width - PAGE_WIDTH)) > 0.01:
+        problems.append(f"width {width:.2f} in (print widths: {COLUMN_WIDTH} or {PAGE_WIDTH} in)")
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    small = sorted({f"{text.get_text().strip()[:30]!r} at {text.get_fontsize():g} pt"
+                    for text in fig.findobj(matplotlib.text.Text)
+                    if text.get_visible() and text.get_text().strip() and text.get_fontsize() < MIN_FONT_POINTS})
+    if small:
+        problems.append(f"text below {MIN_FONT_POINTS:g} pt: {', '.join(small[:5])}")
+    legends = [*fig.legends, *(ax.get_legend() for ax in fig.axes if ax.get_legend() is not None)]
+    page = fig.bbox
+    for legend in legends:
+        box = legend.get_window_extent(renderer)
+        if box.x0 < page.x0 - 1 or box.x1 > page.x1 + 1 or box.y0 < page.y0 - 1 or box.y1 > page.y1 + 1:
+            problems.append("a legend reaches beyond the figure's edge (fewer columns or shorter labels)")
+        for ax in fig.axes:
+            overlap = matplotlib.transforms.Bbox.intersection(box, ax.get_window_extent(renderer))
+            if overlap is not None and overlap.width > 1 and overlap.height > 1:
+                title = ax.get_title() or ax.get_ylabel() or "an axes"
+                problems.append(f"a legend overlaps the axes {title!r}")
+                break
+    if problems:
+        raise FigureNotPrintReady("figure not print-ready: " + "; ".join(problems))
 
 
 #: Set by ``bigbadminima notebook``: a file that lists the figures a notebook staged. They are
@@ -85,19 +145,21 @@ def _show_in_notebook(png: Path) -> None:
 
 
 def save_figure(fig, stem: str | os.PathLike) -> None:
-    """Write ``stem.png`` and ``stem.pdf`` with fixed metadata, so two runs give identical bytes, and
-    show the PNG in the notebook.
+    """Write ``stem.png`` and ``stem.pdf`` at the figure's printed size with fixed metadata, so two runs
+    give identical bytes, and show the PNG in the notebook. A figure that is not print-ready
+    (:func:`check_print_ready`) is refused before anything is written.
 
     All files of the figure or none: each is written under a temporary name first. Run by
     ``bigbadminima notebook`` (``STAGING_ENV`` set) they stay there until the notebook has
     succeeded; otherwise they are renamed into place once both are written.
     """
+    check_print_ready(fig)
     stem = Path(stem)
     stem.parent.mkdir(parents=True, exist_ok=True)
     finals = [stem.with_suffix(f".{extension}") for extension in _FIXED_METADATA]
     try:
         for path, metadata in zip(finals, _FIXED_METADATA.values()):
-            fig.savefig(staged_path(path), metadata=metadata, bbox_inches="tight", format=path.suffix[1:])
+            fig.savefig(staged_path(path), metadata=metadata, format=path.suffix[1:])  # at its printed size
     except BaseException:
         for path in finals:
             staged_path(path).unlink(missing_ok=True)

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import plain, save_figure, set_style
+from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 iterates = pd.read_csv(runs)
@@ -48,28 +48,28 @@ print(f"p={p}, Δp={delta_p:g}: ML-AMP at N={n} from m0={m0:g}, 1/Δ2={plain(sor
 # %%
 values = sorted(iterates["inv_delta2"].unique())
 palette = dict(zip(values, sns.color_palette("viridis", len(values))))
-fig, axes = plt.subplots(1, 2, figsize=(11, 4.2))
+fig, axes = new_figure("page", 3.3, ncols=2)
 ax = axes[0]
 amp_runs = iterates[iterates["method"] == "ml_amp"]
 for (value, seed), run in amp_runs.groupby(["inv_delta2", "seed"]):
-    ax.plot(run["iteration"], run["overlap"], color=palette[value], lw=0.8, alpha=0.7)
+    ax.plot(run["iteration"], run["overlap"], color=palette[value], lw=0.6, alpha=0.7)
 for value, run in iterates[iterates["method"] == "state_evolution"].groupby("inv_delta2"):
-    ax.plot(run["iteration"], run["overlap"], color=palette[value], lw=2.2, ls="--", label=f"{value:g}")
+    ax.plot(run["iteration"], run["overlap"], color=palette[value], lw=1.6, ls="--", label=f"{value:g}")
 ax.set_xlabel("iteration $t$")
 ax.set_ylabel("overlap $m^t$")
-ax.set_title(f"ML-AMP at N = {n} (thin) vs state evolution (dashed)")
-ax.legend(title=r"$1/\Delta_2$", fontsize=7)
+ax.set_title(f"ML-AMP at N = {n} (thin), state evolution (dashed)")
+ax.legend(title=r"$1/\Delta_2$", loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=len(values))
 
 ax = axes[1]
-ax.plot(fixed_points["inv_delta2"], fixed_points["state_evolution_fixed_point"], color="black", lw=1.8,
+ax.plot(fixed_points["inv_delta2"], fixed_points["state_evolution_fixed_point"], color="black", lw=1.4,
         label=f"state evolution from $m_0$ = {m0:g}")
 ax.plot(fixed_points["inv_delta2"], fixed_points["good_minimum"], color="tab:orange", ls="--", lw=1.5,
         label=r"good minimum $m^*$ (Kac-Rice $\Sigma = 0$)")
 last = amp_runs[amp_runs["iteration"] == amp_runs["iteration"].max()]
-ax.plot(last["inv_delta2"], last["overlap"], "o", color="tab:green", ms=6, alpha=0.8, label=f"ML-AMP, N = {n}")
+ax.plot(last["inv_delta2"], last["overlap"], "o", color="tab:green", ms=4, alpha=0.8, label=f"ML-AMP, N = {n}")
 for size, marker in zip(sorted(final_flows["n"].unique()), ["x", "+", "1", "2"]):
     rows = final_flows[final_flows["n"] == size]
-    ax.plot(rows["inv_delta2"], rows["overlap"], marker, color="tab:blue", ms=7, alpha=0.8,
+    ax.plot(rows["inv_delta2"], rows["overlap"], marker, color="tab:blue", ms=5, alpha=0.8,
             label=f"GF end point, N = {size}, t = {rows['time'].max():g}")
 ax.axvline(fixed_points["ml_amp_threshold"].iloc[0], color="c", lw=1, label=r"$1/\Delta_2^{\rm ML\text{-}AMP}$")
 ax.axvline(fixed_points["gf_threshold"].iloc[0], color="tab:blue", ls=":", lw=1.5, label=r"$1/\Delta_2^{\rm GF}$")
@@ -78,8 +78,7 @@ ax.set_xlabel(r"$1/\Delta_2$")
 ax.set_ylabel("final overlap $m$")
 ax.set_xlim(0, fixed_points["inv_delta2"].max())
 ax.set_title(f"end points, p = {p}, $\\Delta_p$ = {delta_p:g}")
-ax.legend(fontsize=6.5, loc="lower right")
-fig.tight_layout()
+ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
 save_figure(fig, figure_stem)
 
 # %% [markdown]

@@ -28,7 +28,7 @@ import matplotlib.pyplot as plt
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import plain, save_figure, set_style
+from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 complexity = pd.read_csv(table)
@@ -39,27 +39,26 @@ print(f"p={p}, Δp={delta_p:g}, 1/Δ2 = {plain(values)}, 1/Δ2^triv = {triv:.4f}
 # %%
 palette = dict(zip(values, sns.color_palette("viridis", len(values))))
 palette.update({value: "black" for value in values if complexity.loc[complexity["inv_delta2"] == value, "is_triv"].any()})
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.9))
+fig, axes = new_figure("page", 2.7, ncols=2)
 for ax, (y_low, y_high), title in zip(
-    axes, [(-0.06, 0.14), (-0.004, 0.004)], ["all stationary points (dashed) and minima", "minima, near Σ = 0"]
+    axes, [(-0.06, 0.14), (-0.004, 0.004)], ["all stationary points (dashed) and minima (solid)", "minima, near Σ = 0"]
 ):
     for value in values:
         rows = complexity[complexity["inv_delta2"] == value]
         label = f"{value:.4g}" + (" (triv)" if rows["is_triv"].any() else "")
         minima = rows[rows["kind"] == "minima"]
-        ax.plot(minima["overlap"], minima["complexity"], color=palette[value], lw=1.6, label=label)
+        ax.plot(minima["overlap"], minima["complexity"], color=palette[value], lw=1.3, label=label)
         if ax is axes[0]:
             stationary = rows[rows["kind"] == "stationary"]
-            ax.plot(stationary["overlap"], stationary["complexity"], color=palette[value], lw=0.8, ls="--")
-    ax.axhline(0, color="grey", lw=0.7)
+            ax.plot(stationary["overlap"], stationary["complexity"], color=palette[value], lw=0.7, ls="--")
+    ax.axhline(0, color="grey", lw=0.6)
     ax.set_ylim(y_low, y_high)
     ax.set_xlim(-1, 1)
     ax.set_xlabel("overlap $m$")
     ax.set_title(title)
 axes[0].set_ylabel(r"complexity $\Sigma$")
-axes[1].legend(title=r"$1/\Delta_2$", fontsize=7)
+axes[1].legend(title=r"$1/\Delta_2$", loc="center left", bbox_to_anchor=(1.02, 0.5))
 fig.suptitle(f"Kac-Rice complexity, p = {p}, $\\Delta_p$ = {delta_p:g}")
-fig.tight_layout()
 save_figure(fig, figure_stem)
 
 # %% [markdown]

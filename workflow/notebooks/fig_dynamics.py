@@ -26,11 +26,12 @@ figure_stem = "results/figures/dynamics"
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import plain, save_figure, set_style
+from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 runs = pd.read_csv(table)
@@ -48,35 +49,39 @@ print(runs.groupby(["m0", "inv_delta2"])["overlap_error"].max().unstack(0))
 # the large-N and finite-N tables share their column names
 quantities = [("overlap", "overlap $m(t)$", "overlap_star"), ("multiplier", r"multiplier $\mu(t)$", "multiplier_star"),
               ("energy", r"energy $\varepsilon(t)$", "energy_star")]
-fig, axes = plt.subplots(3, len(m0_values), figsize=(4.6 * len(m0_values), 8.4), sharex="col", squeeze=False)
-for column, m0 in enumerate(sorted(m0_values, reverse=False)):
+fig, axes = new_figure("page", 6.2, nrows=3, ncols=len(m0_values), sharex="col", squeeze=False)
+sizes = sorted(finite["n"].unique())
+markers = dict(zip(sizes, "osD^v"))
+for column, m0 in enumerate(m0_values):
     subset = runs[runs["m0"] == m0]
     for row, (name, label, star) in enumerate(quantities):
         ax = axes[row, column]
-        sns.lineplot(data=subset, x="time", y=name, hue="inv_delta2", palette=palette, lw=1.6, ax=ax,
-                     legend=(row == 0 and column == 0), estimator=None)
-        levels = subset.groupby("inv_delta2")[[star, "multiplier_plateau"]].first()
-        for theta, level in levels.iterrows():
-            if np.isfinite(level[star]):
-                ax.axhline(level[star], color=palette[theta], ls=":", lw=1)
+        for theta, run in subset.groupby("inv_delta2"):
+            ax.plot(run["time"], run[name], color=palette[theta], lw=1.2)
+            level = run.iloc[0]
+            if np.isfinite(level[star]):  # the good minimum, where it exists
+                ax.axhline(level[star], color=palette[theta], ls=":", lw=0.8)
             if name == "multiplier":
-                ax.axhline(level["multiplier_plateau"], color=palette[theta], ls="--", lw=0.8)
-        if m0 > 1e-3:  # finite-N medians on the panel whose m0 matches random starts
+                ax.axhline(level["multiplier_plateau"], color=palette[theta], ls="--", lw=0.7)
+        if m0 > 1e-3:  # finite-N medians on the column whose m0 matches random starts
             shown = finite[finite["inv_delta2"].isin(thetas) & (finite["time"] > 0)]
             medians = shown.groupby(["n", "inv_delta2", "time"])[name].median().reset_index()
             for (n, theta), group in medians.groupby(["n", "inv_delta2"]):
-                ax.plot(group["time"], group[name], "o" if n == medians["n"].min() else "s",
-                        ms=2.5, color=palette[theta], alpha=0.6, label=None)
+                ax.plot(group["time"], group[name], markers[n], ms=2, color=palette[theta], alpha=0.6, ls="none")
         ax.set_xscale("log")
+        if name == "overlap" and m0 < 1e-3:  # the plateau at m ~ m0 is visible only on a log axis
+            ax.set_yscale("log")
         ax.set_ylabel(label)
-        ax.set_xlabel("time $t$")
+    axes[-1, column].set_xlabel("time $t$")
     axes[0, column].set_title(f"$m_0$ = {m0:g}" + (" (markers: finite-N medians)" if m0 > 1e-3 else ""))
-legend = axes[0, 0].get_legend()
-if legend is not None:
-    legend.set_title(r"$1/\Delta_2$")
-fig.suptitle(f"Large-N gradient flow (CHSCK), p = {p}, $\\Delta_p$ = {delta_p:g}; "
-             r"dashed: $2\sqrt{f''(1)}$, dotted: good minimum")
-fig.tight_layout()
+handles = [Line2D([], [], color=palette[theta], lw=1.2, label=f"$1/\\Delta_2$ = {theta:g}") for theta in thetas]
+handles += [Line2D([], [], color="0.3", ls="--", lw=0.7, label=r"plateau $\mu = 2\sqrt{f''(1)}$"),
+            Line2D([], [], color="0.3", ls=":", lw=0.8, label=r"good minimum $m^*, \mu^*, \varepsilon^*$")]
+if any(m0 > 1e-3 for m0 in m0_values):
+    handles += [Line2D([], [], color="0.3", marker=markers[n], ms=3, ls="none", label=f"median, N = {n}")
+                for n in sizes]
+fig.legend(handles=handles, loc="outside lower center", ncols=4)
+fig.suptitle(f"Large-N gradient flow (CHSCK), p = {p}, $\\Delta_p$ = {delta_p:g}")
 save_figure(fig, figure_stem)
 
 # %% [markdown]

@@ -32,7 +32,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import new_figure, save_figure, set_style
 
 set_style()
 rate_table = pd.read_csv(rates)
@@ -44,59 +44,60 @@ p, delta_p = int(main["p"]), main["delta_p"]
 thresholds
 
 # %%
-fig, axes = plt.subplots(1, 3, figsize=(14.5, 4.4))
+fig, axes = new_figure("page", 3.9, ncols=3)
+below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 ax = axes[0]
 subset = rate_table[(rate_table["p"] == p) & (rate_table["delta_p"] == delta_p)]
 thetas = sorted(subset["inv_delta2"].unique())
 palette = dict(zip(thetas, sns.color_palette("viridis", len(thetas))))
 for theta, group in subset.groupby("inv_delta2"):
-    ax.plot(group["time"], group["rate"], "o-", ms=2.5, lw=0.8, color=palette[theta], label=f"{theta:g}")
-    ax.axhline(group["rate_inf"].iloc[0], color=palette[theta], lw=1.2)
-    ax.axhline(group["rate_inf_closed_form"].iloc[0], color=palette[theta], lw=1, ls="--")
+    ax.plot(group["time"], group["rate"], "o-", ms=1.5, lw=0.7, color=palette[theta], label=f"{theta:g}")
+    ax.axhline(group["rate_inf"].iloc[0], color=palette[theta], lw=0.9)
+    ax.axhline(group["rate_inf_closed_form"].iloc[0], color=palette[theta], lw=0.8, ls="--")
 ax.set_xscale("log")
 ax.set_yscale("log")
 ax.set_xlabel("time $t$")
 ax.set_ylabel(r"growth rate $d\log m/dt$")
-ax.set_title(f"p = {p}, $\\Delta_p$ = {delta_p:g}: λ(t), λ$_\\infty$ (solid), BBP (dashed)")
-ax.legend(title=r"$1/\Delta_2$", fontsize=7, ncol=2)
+ax.set_title(f"growth rate, p = {p}, $\\Delta_p$ = {delta_p:g}")
+ax.legend(title=r"$1/\Delta_2$; line: λ$_\infty$, dashed: BBP", ncols=3, **below)
 
 ax = axes[1]
 esc = escape_table[(escape_table["p"] == p) & (escape_table["delta_p"] == delta_p)]
-m0_colors = dict(zip(sorted(esc["m0"].unique()), sns.color_palette("deep", esc["m0"].nunique())))
+m0_colors = dict(zip(sorted(esc["m0"].unique()), sns.color_palette("colorblind", esc["m0"].nunique())))
 for (kind, m0), group in esc.groupby(["kind", "m0"]):
     color = m0_colors[m0]
     if kind == "linear run":
-        ax.plot(group["inv_delta2"], group["t_escape"], "o", color=color, label=f"m0→0⁺ run, m0={m0:g}")
+        ax.plot(group["inv_delta2"], group["t_escape"], "o", ms=3, color=color, label=f"m0→0⁺ run, m0 = {m0:g}")
     elif kind == "full run":
-        ax.plot(group["inv_delta2"], group["t_escape"], "s", mfc="none", color=color, label=f"full run, m0={m0:g}")
+        ax.plot(group["inv_delta2"], group["t_escape"], "s", ms=4, mfc="none", color=color, label=f"full run, m0 = {m0:g}")
     elif kind.startswith("fit"):
-        ax.plot(group["inv_delta2"], group["t_escape"], "-", color=color, lw=1.2, label=f"log(0.4/m0)/λ_∞ fit, m0={m0:g}")
+        ax.plot(group["inv_delta2"], group["t_escape"], "-", color=color, lw=0.9,
+                label=f"log(0.4/m0)/λ$_\\infty$, m0 = {m0:g}")
     else:
-        ax.plot(group["inv_delta2"], group["t_escape"], ":", color="gray", lw=1.2, label=kind)
+        ax.plot(group["inv_delta2"], group["t_escape"], ":", color="gray", lw=0.9, label=kind)
 ax.axvspan(main["ci_low"], main["ci_high"], color="C3", alpha=0.15)
-ax.axvline(main["inv_delta2_gf"], color="C3", lw=1.2, label=f"numerical 1/Δ2_GF = {main['inv_delta2_gf']:.3f}")
-ax.axvline(main["closed_form"], color="k", ls="--", lw=1, label=f"closed form {main['closed_form']:.3f}")
+ax.axvline(main["inv_delta2_gf"], color="C3", lw=0.9, label=f"threshold {main['inv_delta2_gf']:.3f}, 95 % band")
+ax.axvline(main["closed_form"], color="k", ls="--", lw=0.8, label=f"closed form {main['closed_form']:.3f}")
 ax.set_yscale("log")
 ax.set_xlabel(r"$1/\Delta_2$")
 ax.set_ylabel("escape time (m reaches 0.4)")
 ax.set_title("escape time and its divergence")
-ax.legend(fontsize=6.5)
+ax.legend(**below)
 
 ax = axes[2]
 for p_value, group in thresholds.groupby("p"):
     deviation = 100 * (group["inv_delta2_gf"] - group["closed_form"]) / group["closed_form"]
     low = 100 * (group["inv_delta2_gf"] - group["ci_low"]) / group["closed_form"]
     high = 100 * (group["ci_high"] - group["inv_delta2_gf"]) / group["closed_form"]
-    ax.errorbar(group["delta_p"], deviation, yerr=[low, high], fmt="o", capsize=3, label=f"p = {p_value}")
-ax.axhline(0, color="k", lw=0.8)
+    ax.errorbar(group["delta_p"], deviation, yerr=[low, high], fmt="o", ms=3, capsize=2, label=f"p = {p_value}")
+ax.axhline(0, color="k", lw=0.6)
 ax.axhspan(-1, 1, color="gray", alpha=0.15, label="±1 %")
 ax.set_xscale("log")
 ax.set_xticks(sorted(thresholds["delta_p"].unique()))
 ax.xaxis.set_major_formatter(plt.FormatStrFormatter("%g"))
 ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel(r"$\Delta_p$")
-ax.set_ylabel("numerical − closed form (% of closed form)")
-ax.set_title("numerical GF threshold vs theory.md §D.6")
-ax.legend(fontsize=8)
-fig.tight_layout()
+ax.set_ylabel("numerical − closed form (%)")
+ax.set_title("vs closed form (§D.6)")
+ax.legend(ncols=3, **below)
 save_figure(fig, figure_stem)

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import plain, save_figure, set_style
+from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 runs = pd.read_csv(runs_table)
@@ -49,19 +49,19 @@ success.pivot_table(index="inv_delta2", columns="n", values="successes", aggfunc
     success.pivot_table(index="inv_delta2", columns="n", values="runs", aggfunc="sum").astype("Int64").astype(str)
 
 # %%
-fig, (left, right) = plt.subplots(1, 2, figsize=(10.5, 4.0))
-palette = dict(zip(sizes, sns.color_palette("rocket_r", len(sizes))))
-sns.lineplot(data=success, x="inv_delta2", y="probability", hue="n", palette=palette, marker="o", ax=left)
+fig, (left, right) = new_figure("page", 3.0, ncols=2)
+palette = dict(zip(sizes, sns.color_palette("colorblind", len(sizes))))
+sns.lineplot(data=success, x="inv_delta2", y="probability", hue="n", palette=palette, marker="o", ms=3.5, lw=1.1,
+             ax=left)
 for n, group in success.groupby("n"):
     left.errorbar(group["inv_delta2"], group["probability"],
                   yerr=[group["probability"] - group["ci_low"], group["ci_high"] - group["probability"]],
-                  fmt="none", ecolor=palette[n], elinewidth=1, capsize=2)
-left.axvline(threshold, color="0.3", ls="--", lw=1)
-left.text(threshold, 1.02, r"$1/\Delta_2^{GF}$", ha="center", va="bottom", fontsize=8)
+                  fmt="none", ecolor=palette[n], elinewidth=0.8, capsize=1.5)
+left.axvline(threshold, color="0.3", ls="--", lw=0.8, label=r"$1/\Delta_2^{\rm GF}$, N → ∞")
 left.set_ylim(-0.03, 1.08)
 left.set_xlabel(r"$1/\Delta_2$")
 left.set_ylabel(f"P(m reaches {success_overlap:g} before t = {horizon:g})")
-left.legend(title="N", frameon=False)
+left.legend(title="N", loc="center left", bbox_to_anchor=(1.0, 0.5))
 
 escaped = runs[np.isclose(runs["inv_delta2"], fit["inv_delta2"]) & runs["success"]]
 sns.stripplot(data=escaped, x="n", y="escape_time", native_scale=True, log_scale=(2, None), jitter=0.08,
@@ -69,17 +69,16 @@ sns.stripplot(data=escaped, x="n", y="escape_time", native_scale=True, log_scale
 right.errorbar(escape["n"], escape["escape_time_median"],
                yerr=[escape["escape_time_median"] - escape["escape_time_q25"],
                      escape["escape_time_q75"] - escape["escape_time_median"]],
-               fmt="D", color="black", ms=4, capsize=3, label="median, quartiles")
+               fmt="D", color="black", ms=3, capsize=2, label="median, quartiles")
 line_n = np.geomspace(escape["n"].min(), escape["n"].max(), 50)
-right.plot(line_n, fit["intercept"] + fit["slope_per_log_n"] * np.log(line_n), color="C0", lw=1.2,
+right.plot(line_n, fit["intercept"] + fit["slope_per_log_n"] * np.log(line_n), color="0.3", lw=0.9,
            label=fr"${fit['intercept']:.1f} + ({fit['slope_per_log_n']:.2f} \pm {fit['slope_stderr']:.2f})\,\ln N$")
 right.set_xticks(escape["n"], [str(n) for n in escape["n"]])
 right.set_xlabel("N")
 right.set_ylabel(f"escape time (m reaches {success_overlap:g})")
-right.set_title(rf"$1/\Delta_2$ = {fit['inv_delta2']:g}", fontsize=9)
-right.legend(frameon=False, fontsize=8)
+right.set_title(rf"escape times at $1/\Delta_2$ = {fit['inv_delta2']:g}")
+right.legend(loc="upper center", bbox_to_anchor=(0.5, -0.22))
 fig.suptitle(f"Finite-size gradient flow from random starts, p = {p}, $\\Delta_p$ = {delta_p:g}")
-fig.tight_layout()
 save_figure(fig, figure_stem)
 
 # %% [markdown]

@@ -23,10 +23,11 @@ figure_stem = "results/figures/gradient_flow"
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import plain, save_figure, set_style
+from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 trajectories = pd.read_csv(table)
@@ -38,34 +39,38 @@ print(f"{len(trajectories)} rows: p={p}, Δp={delta_p:g}, N={plain(sizes)}, "
       f"1/Δ2={plain(sorted(plotted['inv_delta2'].unique()))}, runs per point={plotted.groupby(['n', 'inv_delta2'])['run'].nunique().min()}")
 
 # %% [markdown]
-# Every run is drawn (thin lines): at finite N a run can be carried to the m < 0 side, where for odd p
-# there is no signal minimum (theory.md §A.5), so a mean over runs would hide the two branches. The bold
-# line is the median over runs at each time.
+# Every run is drawn (thin lines). At finite N a run starts at m(0) ~ N^-1/2, not at m = 0⁺, and can be
+# carried to the m < 0 side, where for odd p there is no signal minimum (theory.md §A.5); a median over
+# all runs would mix the two branches. So runs are split by the sign of their final overlap: the bold
+# solid line is the median of the runs that end at m > 0, the bold dashed line that of the runs that end
+# at m < 0 (the legend counts them).
 
 # %%
-fig, axes = plt.subplots(2, len(sizes), figsize=(3.6 * len(sizes), 5.6), sharex=True, sharey="row", squeeze=False)
-palette = dict(zip(sorted(plotted["inv_delta2"].unique()), sns.color_palette("viridis", plotted["inv_delta2"].nunique())))
+fig, axes = new_figure("page", 4.4, nrows=2, ncols=len(sizes), sharex=True, sharey="row", squeeze=False)
+values = sorted(plotted["inv_delta2"].unique())
+palette = dict(zip(values, sns.color_palette("viridis", len(values))))
+final_sign = plotted.sort_values("time").groupby(["n", "inv_delta2", "run"])["overlap"].last().gt(0)
+plotted = plotted.join(final_sign.rename("ends_positive"), on=["n", "inv_delta2", "run"])
 for column, n in enumerate(sizes):
     subset = plotted[plotted["n"] == n]
     for row, (quantity, label) in enumerate([("overlap", "overlap $m(t)$"), ("energy", r"energy $\varepsilon(t)$")]):
         ax = axes[row, column]
-        sns.lineplot(
-            data=subset, x="time", y=quantity, hue="inv_delta2", units="run", estimator=None,
-            palette=palette, lw=0.6, alpha=0.35, ax=ax, legend=False,
-        )
-        sns.lineplot(
-            data=subset, x="time", y=quantity, hue="inv_delta2", estimator="median", errorbar=None,
-            palette=palette, lw=2, ax=ax, legend=(row == 0 and column == len(sizes) - 1),
-        )
+        for (value, run), trajectory in subset.groupby(["inv_delta2", "run"]):
+            ax.plot(trajectory["time"], trajectory[quantity], color=palette[value], lw=0.4, alpha=0.35)
+        for (value, positive), branch in subset.groupby(["inv_delta2", "ends_positive"]):
+            median = branch.groupby("time")[quantity].median()
+            ax.plot(median.index, median.to_numpy(), color=palette[value], lw=1.6, ls="-" if positive else "--")
         ax.set_xscale("log")
         ax.set_ylabel(label)
-        ax.set_xlabel("time $t$")
-    axes[0, column].set_title(f"N = {n}")
-legend = axes[0, -1].get_legend()
-if legend is not None:
-    legend.set_title(r"$1/\Delta_2$")
-fig.suptitle(f"Finite-N gradient flow, p = {p}, $\\Delta_p$ = {delta_p:g} (thin: runs, bold: median)")
-fig.tight_layout()
+    axes[-1, column].set_xlabel("time $t$")
+    ends = final_sign.loc[n]
+    axes[0, column].set_title(f"N = {n}: {int(ends.sum())} runs end at m > 0, {int((~ends).sum())} at m < 0")
+handles = [Line2D([], [], color=palette[value], lw=1.6, label=f"$1/\\Delta_2$ = {value:g}") for value in values]
+handles += [Line2D([], [], color="0.3", lw=1.6, label="median, runs ending at m > 0"),
+            Line2D([], [], color="0.3", lw=1.6, ls="--", label="median, runs ending at m < 0"),
+            Line2D([], [], color="0.3", lw=0.4, label="single runs")]
+fig.legend(handles=handles, loc="outside lower center", ncols=4)
+fig.suptitle(f"Finite-N gradient flow from random starts, p = {p}, $\\Delta_p$ = {delta_p:g}")
 save_figure(fig, figure_stem)
 
 # %% [markdown]

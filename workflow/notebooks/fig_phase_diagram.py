@@ -34,7 +34,7 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 from matplotlib.patches import Patch
 
-from bigbadminima.plotting import plain, save_figure, set_style
+from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 lines = pd.read_csv(thresholds)
@@ -49,11 +49,11 @@ REGION_ORDER = ["impossible", "hard", "easy"]
 REGION_COLOURS = ["#e8857a", "#f5c26b", "#9fd39a"]
 LINE_STYLES = {  # as in [PS] Fig. 1
     "triv": dict(color="purple", ls="--", label=r"$1/\Delta_2^{\rm triv}$ (Kac-Rice)"),
-    "gf": dict(color="tab:blue", ls=":", lw=2.2, label=r"$1/\Delta_2^{\rm GF}$ (closed form)"),
+    "gf": dict(color="tab:blue", ls=":", lw=1.8, label=r"$1/\Delta_2^{\rm GF}$ (closed form)"),
     "ml_amp": dict(color="c", ls="-", label=r"$1/\Delta_2^{\rm ML\text{-}AMP}$"),
 }
 
-fig, axes = plt.subplots(1, len(orders), figsize=(4.6 * len(orders), 4.0), squeeze=False, sharey=True)
+fig, axes = new_figure("page", 2.9, ncols=len(orders), squeeze=False, sharey=True)
 for ax, p in zip(axes[0], orders):
     grid = background[background["p"] == p].pivot(index="inv_delta2", columns="delta_p", values="region")
     codes = grid.apply(lambda column: column.map(REGION_ORDER.index)).to_numpy()
@@ -61,11 +61,11 @@ for ax, p in zip(axes[0], orders):
                   shading="nearest", alpha=0.75, rasterized=True)
     for name, style in LINE_STYLES.items():
         subset = lines[(lines["p"] == p) & (lines["threshold"] == name)].sort_values("delta_p")
-        ax.plot(subset["delta_p"], subset["inv_delta2"], **{"lw": 1.8, **style})
+        ax.plot(subset["delta_p"], subset["inv_delta2"], **{"lw": 1.4, **style})
     points = measured[measured["p"] == p]
     ax.errorbar(points["delta_p"], points["inv_delta2_gf"],
                 yerr=[points["inv_delta2_gf"] - points["ci_low"], points["ci_high"] - points["inv_delta2_gf"]],
-                fmt="o", ms=4, color="navy", capsize=2, lw=1, zorder=5,
+                fmt="o", ms=3, color="navy", capsize=1.5, lw=0.8, zorder=5,
                 label=r"$1/\Delta_2^{\rm GF}$, large-N dynamics (95 % CI)")
     ax.set_xscale("log")
     ax.set_xlim(background["delta_p"].min(), background["delta_p"].max())
@@ -74,9 +74,9 @@ for ax, p in zip(axes[0], orders):
     ax.set_title(f"p = {p}")
 axes[0, 0].set_ylabel(r"$1/\Delta_2$")
 handles, labels = axes[0, -1].get_legend_handles_labels()
-handles += [Patch(color=colour, alpha=0.75, label=f"Bayes: {name}") for name, colour in zip(REGION_ORDER, REGION_COLOURS)]
-axes[0, -1].legend(handles=handles, loc="upper right", fontsize=7, frameon=True)
-fig.tight_layout()
+handles += [Patch(color=colour, alpha=0.75, label=f"Bayes-optimal: {name}")
+            for name, colour in zip(REGION_ORDER, REGION_COLOURS)]
+fig.legend(handles=handles, loc="outside lower center", ncols=4)
 save_figure(fig, figure_stem)
 
 # %% [markdown]

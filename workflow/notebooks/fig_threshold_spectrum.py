@@ -32,10 +32,12 @@ figure_stem = "results/figures/threshold_spectrum"
 
 # %%
 import matplotlib.pyplot as plt
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 import pandas as pd
 import seaborn as sns
 
-from bigbadminima.plotting import plain, save_figure, set_style
+from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 curves = pd.read_csv(theory)
@@ -47,46 +49,54 @@ print(f"p={p}, Δp={delta_p:g}, 1/Δ2^GF={gf:g}; {len(measured)} measured states
       f"t={plain(times)}, flow={plain(sorted(measured['flow'].unique()))}")
 
 # %%
-time_colours = dict(zip(times, sns.color_palette("crest", len(times))))
-fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1, 1, 0.9]})
+time_colours = dict(zip(times, sns.color_palette("colorblind", len(times))))
+MARKERS = {"lowest": "v", "second_lowest": "^", "highest": "o"}
+fig, axes = new_figure("page", 3.3, ncols=3, gridspec_kw={"width_ratios": [1, 1, 0.9]})
 for ax, zoom in zip(axes[:2], [False, True]):
-    ax.fill_between(curves["inv_delta2"], curves["lower_edge"], curves["upper_edge"], color="0.85",
-                    label="bulk (threshold states)")
-    ax.plot(curves["inv_delta2"], curves["outlier"], color="crimson", lw=1.8, label="BBP outlier (threshold states)")
-    ax.axvline(gf, color="tab:blue", ls=":", lw=1.5, label=r"$1/\Delta_2^{\rm GF}$")
-    ax.axhline(0, color="grey", lw=0.7)
+    ax.fill_between(curves["inv_delta2"], curves["lower_edge"], curves["upper_edge"], color="0.85")
+    ax.plot(curves["inv_delta2"], curves["outlier"], color="crimson", lw=1.3)
+    ax.axvline(gf, color="tab:blue", ls=":", lw=1.2)
+    ax.axhline(0, color="grey", lw=0.6)
     for time in times:
         rows = measured[measured["time"] == time]
         colour = time_colours[time]
-        for column, marker in [("lowest", "v"), ("second_lowest", "^")] + ([] if zoom else [("highest", "o")]):
-            ax.plot(rows["inv_delta2"], rows[column], marker=marker, ls="none", color=colour, ms=5,
-                    label=f"measured, t = {time:g}" if column == "lowest" else None)
+        for column in ["lowest", "second_lowest"] + ([] if zoom else ["highest"]):
+            ax.plot(rows["inv_delta2"], rows[column], marker=MARKERS[column], ls="none", color=colour, ms=3.5)
         for column in ["theory_lower_edge", "theory_outlier"] + ([] if zoom else ["theory_upper_edge"]):
-            ax.plot(rows["inv_delta2"], rows[column], marker="o", mfc="none", ls="none", color=colour, ms=8,
-                    label="theory at measured (m, μ)" if (column == "theory_lower_edge" and time == times[0]) else None)
+            ax.plot(rows["inv_delta2"], rows[column], marker="o", mfc="none", ls="none", color=colour, ms=6, mew=0.7)
     ax.set_xlabel(r"$1/\Delta_2$")
     if zoom:
         ax.set_ylim(-0.8, 0.6)
-        ax.set_title("zoom on the bottom of the spectrum")
+        ax.set_title("bottom of the spectrum")
     else:
-        ax.set_title(f"Hessian spectrum, p = {p}, $\\Delta_p$ = {delta_p:g}, flow: {measured['flow'].iloc[0]}")
+        ax.set_title(f"Hessian, p = {p}, $\\Delta_p$ = {delta_p:g}, flow: {measured['flow'].iloc[0]}")
 axes[0].set_ylabel("eigenvalue")
-axes[1].legend(fontsize=6.5, loc="lower left")
 
 # one measured state in full: the largest 1/Δ2 at the last time
 state = measured[(measured["time"] == times[-1])].sort_values("inv_delta2").iloc[-1]
 values = eigenvalues[(eigenvalues["inv_delta2"] == state["inv_delta2"]) & (eigenvalues["time"] == state["time"])
                      & (eigenvalues["seed"] == state["seed"])].sort_values("eigenvalue")
 ax = axes[2]
-ax.hist(values["eigenvalue"], bins=40, density=True, color="0.6", label=f"measured, N = {state['n']:g}")
-ax.plot(values["eigenvalue"], values["semicircle_density"], color="black", lw=1.5, label="semicircle at measured μ")
+ax.hist(values["eigenvalue"], bins=40, density=True, color="0.6")
+ax.plot(values["eigenvalue"], values["semicircle_density"], color="black", lw=1.1)
 if pd.notna(state["theory_outlier"]):
-    ax.axvline(state["theory_outlier"], color="crimson", lw=1.5, label="BBP outlier (theory)")
-ax.axvline(state["lowest"], color="crimson", ls="--", lw=1, label="lowest measured")
+    ax.axvline(state["theory_outlier"], color="crimson", lw=1.1)
+ax.axvline(state["lowest"], color="crimson", ls="--", lw=0.8)
 ax.set_xlabel("eigenvalue")
+ax.set_ylabel("density")
 ax.set_title(f"$1/\\Delta_2$ = {state['inv_delta2']:g}, t = {state['time']:g}, m = {state['overlap']:.2f}")
-ax.legend(fontsize=6.5)
-fig.tight_layout()
+handles = [Patch(color="0.85", label="bulk of the threshold states"),
+           Line2D([], [], color="crimson", lw=1.3, label="their BBP outlier"),
+           Line2D([], [], color="tab:blue", ls=":", lw=1.2, label=r"$1/\Delta_2^{\rm GF}$"),
+           *[Line2D([], [], color="0.3", marker=marker, ls="none", ms=3.5, label=f"measured: {column.replace('_', '-')}")
+             for column, marker in MARKERS.items()],
+           Line2D([], [], color="0.3", marker="o", mfc="none", ls="none", ms=6, mew=0.7,
+                  label="theory at the measured (m, μ)"),
+           *[Patch(color=time_colours[time], label=f"t = {time:g}") for time in times],
+           Patch(color="0.6", label=f"right: spectrum, N = {state['n']:g}"),
+           Line2D([], [], color="black", lw=1.1, label="right: semicircle at its μ"),
+           Line2D([], [], color="crimson", ls="--", lw=0.8, label="right: lowest eigenvalue")]
+fig.legend(handles=handles, loc="outside lower center", ncols=3)
 save_figure(fig, figure_stem)
 
 # %% [markdown]
