@@ -370,10 +370,9 @@ NOTEBOOK = """# ---
 figure_stem = "fig"
 fail = False
 # %%
-import matplotlib.pyplot as plt
-from bigbadminima.plotting import save_figure, set_style
+from bigbadminima.plotting import new_figure, save_figure, set_style
 set_style()
-fig, ax = plt.subplots()
+fig, ax = new_figure("column", 2.0)
 ax.plot([0, 1], [1, 0] if fail else [0, 1])
 save_figure(fig, figure_stem)
 # %%

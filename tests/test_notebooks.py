@@ -100,3 +100,59 @@ def test_plain_prints_numbers_without_numpy_reprs():
     assert plain({(np.float64(1.8), np.int64(32)): np.int64(4)}) == "{(1.8, 32): 4}"
     assert plain(np.array([1e-10, 0.001])) == "[1e-10, 0.001]"
     assert plain(["held", np.bool_(True)]) == "[held, True]"
+
+
+@pytest.mark.parametrize(("draw", "problem"), [
+    (lambda plt, new_figure: plt.subplots(figsize=(10, 3)), "width 10.00 in"),
+    (lambda plt, new_figure: new_figure("page", 2.5), None),
+    (lambda plt, new_figure: new_figure("column", 2.5), None),
+])
+def test_a_figure_must_have_a_printed_width(draw, problem):
+    import matplotlib.pyplot as plt
+
+    from bigbadminima.plotting import FigureNotPrintReady, check_print_ready, new_figure, set_style
+
+    set_style()
+    fig, ax = draw(plt, new_figure)
+    ax.plot([0, 1], [0, 1])
+    if problem is None:
+        check_print_ready(fig)
+    else:
+        with pytest.raises(FigureNotPrintReady, match=problem):
+            check_print_ready(fig)
+    plt.close(fig)
+
+
+@pytest.mark.parametrize(("spoil", "problem"), [
+    (lambda fig, ax: ax.set_xlabel("tiny", fontsize=5), "text below 7 pt: 'tiny' at 5 pt"),
+    (lambda fig, ax: ax.legend(["a line"], loc="upper left"), "a legend overlaps the axes"),
+    (lambda fig, ax: fig.legend(["a line " * 40], loc="outside lower center"), "beyond the figure's edge"),
+])
+def test_small_text_and_legends_over_data_or_off_the_page_are_refused(spoil, problem, tmp_path):
+    import matplotlib.pyplot as plt
+
+    from bigbadminima.plotting import FigureNotPrintReady, new_figure, save_figure, set_style
+
+    set_style()
+    fig, ax = new_figure("column", 2.5)
+    ax.plot([0, 1], [0, 1], label="a line")
+    spoil(fig, ax)
+    with pytest.raises(FigureNotPrintReady, match=problem):
+        save_figure(fig, tmp_path / "figure")
+    assert not list(tmp_path.iterdir())  # nothing written
+    plt.close(fig)
+
+
+def test_a_print_ready_figure_is_saved_at_its_printed_size(tmp_path):
+    import matplotlib.pyplot as plt
+    from PIL import Image
+
+    from bigbadminima.plotting import PAGE_WIDTH, new_figure, save_figure, set_style
+
+    set_style()
+    fig, ax = new_figure("page", 2.5)
+    ax.plot([0, 1], [0, 1], label="a line")
+    fig.legend(loc="outside lower center")
+    save_figure(fig, tmp_path / "figure")
+    dpi = plt.rcParams["savefig.dpi"]
+    assert Image.open(tmp_path / "figure.png").size == (round(PAGE_WIDTH * dpi), round(2.5 * dpi))
