@@ -259,3 +259,26 @@ def test_threshold_errors(p, delta_p, message):
 def test_overlap_outside_the_sphere_is_refused():
     with pytest.raises(ParameterError, match="overlap"):
         L.complexity(P3, 1.0, 4.0)
+
+
+@pytest.mark.parametrize("inv_delta2", [2.0, 2.1, 2.19])
+def test_zero_overlap_states_run_from_the_threshold_states_to_the_complexity_zero(inv_delta2):
+    """§D.4 closed form at μ = 2σ, Σ = 0 at the last μ, and the outlier changing sign at μ_c(0) = θ + σ²/θ."""
+    model = ModelParams.from_inv_delta2(3, inv_delta2, 1.0)
+    states = L.zero_overlap_states(model, 101)
+    assert states.multiplier[0] == 2 * model.sigma
+    assert states.complexity[0] == pytest.approx(L.threshold_states(model).complexity, rel=1e-12)
+    assert abs(states.complexity[-1]) < 1e-13 and np.all(np.diff(states.complexity) < 0)
+    theta = 1.0 / model.delta2
+    if theta > model.sigma:  # above the GF threshold: saddles below the switch, minima from it on
+        assert states.switch_multiplier == pytest.approx(theta + model.sigma**2 / theta, rel=1e-14)
+        below = states.multiplier < states.switch_multiplier
+        assert (states.outlier[below] < 0).all() and (states.outlier[~below] > -1e-12).all()
+        assert states.switch_multiplier in states.multiplier
+    else:  # at the GF threshold there is no outlier: every such point is a minimum
+        assert np.isnan(states.outlier).all()
+
+
+def test_zero_overlap_states_refuse_the_pure_matrix_limit():
+    with pytest.raises(ParameterError, match="finite delta_p"):
+        L.zero_overlap_states(ModelParams.from_inv_delta2(3, 2.0, math.inf))

@@ -129,11 +129,31 @@ def trajectories(n=256, values=(1.8, 2.5, 3.0), seeds=(1, 2, 3, 4)):
     return pd.DataFrame(rows)
 
 
+def zero_overlap_table(values=5, points=60):
+    """The table `bigbadminima zero-overlap-table` writes for the stationary points at m = 0 (§D.6, §D.7)."""
+    from bigbadminima.cli.landscape import ZERO_OVERLAP_COLUMNS
+
+    gf, triv = L.gf_threshold(P, DELTA_P), L.triv_threshold(P, DELTA_P)
+    frames = []
+    for inv_delta2 in np.linspace(gf, triv, values):
+        model = params(inv_delta2)
+        states = L.zero_overlap_states(model, points)
+        switch = states.switch_multiplier
+        frames.append(pd.DataFrame({
+            "p": P, "delta_p": DELTA_P, "inv_delta2": inv_delta2, "multiplier": states.multiplier,
+            "energy": states.energy, "complexity": states.complexity, "outlier": states.outlier,
+            "kind": np.where(states.outlier < 0, "saddle", "minimum"), "switch_multiplier": switch,
+            "switch_energy": float(L.typical_energy(model, 0.0, switch)),
+            "switch_complexity": float(L.complexity(model, 0.0, switch)), "gf_threshold": gf, "triv_threshold": triv,
+        }, columns=ZERO_OVERLAP_COLUMNS))
+    return pd.concat(frames, ignore_index=True)
+
+
 def tables(**overrides):
     runs, theory = amp_tables()
     built = dict(thresholds=threshold_table(), complexity=complexity_table(), points=points_table(),
                  threshold_spectrum=spectrum_table(), hessian_states=plateau_states(), amp_runs=runs,
-                 amp_theory=theory, trajectories=trajectories())
+                 amp_theory=theory, trajectories=trajectories(), zero_overlap=zero_overlap_table())
     built.update(overrides)
     return built
 
@@ -154,8 +174,9 @@ def test_theory_tables_pass_every_row_and_cover_every_figure():
     counts = table["figure"].value_counts()
     # 2 x (3 thresholds + identity + ordering); triv + zero + sign; 3 §G states + GF μ*, ε* at 2.5 and 3.0;
     # μ_th, Σ_th + 2 x (μ, top edge, bottom) + 1 outlier; 2 ML-AMP + 2 Kac-Rice
+    # zero overlap: GF and triv vs §G, Σ_th, last minima at triv, the count inside the window
     assert counts.to_dict() == {"phase_diagram": 10, "complexity_minima": 3, "landscape_map": 7,
-                                "threshold_spectrum": 9, "amp_vs_gf": 4}
+                                "threshold_spectrum": 9, "amp_vs_gf": 4, "zero_overlap_minima": 5}
 
 
 def test_the_reference_thresholds_are_the_closed_forms_and_the_root():
@@ -323,7 +344,8 @@ def write_tables(folder):
 def arguments(paths, out):
     options = {"thresholds": "thresholds", "complexity": "complexity", "points": "points",
                "threshold_spectrum": "threshold-spectrum", "hessian_states": "hessian-states",
-               "amp_runs": "amp-runs", "amp_theory": "amp-theory", "trajectories": "trajectories"}
+               "amp_runs": "amp-runs", "amp_theory": "amp-theory", "trajectories": "trajectories",
+               "zero_overlap": "zero-overlap"}
     words = ["check-landscape", "--out", str(out)]
     for name, option in options.items():
         words += [f"--{option}", str(paths[name])]
@@ -334,7 +356,7 @@ def test_check_landscape_writes_the_checks_table(tmp_path):
     paths, out = write_tables(tmp_path), tmp_path / "checks" / "landscape.csv"
     assert main(arguments(paths, out)) == 0
     written = evaluate_checks(validate_checks(pd.read_csv(out), "landscape"))
-    assert len(written) == 33 and written["passed"].all()
+    assert len(written) == 38 and written["passed"].all()
 
 
 def test_check_landscape_names_a_table_without_its_columns(tmp_path, capsys):
@@ -351,5 +373,47 @@ def test_landscape_rows_pass_on_the_ci_run(ci_run):
     landscape = table[table["stage"] == "landscape"]
     assert landscape["passed"].all(), landscape[~landscape["passed"]].to_string()
     assert set(landscape["figure"]) == {"phase_diagram", "complexity_minima", "landscape_map",
-                                        "threshold_spectrum", "amp_vs_gf"}
+                                        "threshold_spectrum", "amp_vs_gf", "zero_overlap_minima"}
     assert (ci_run / "results" / "checks" / "landscape.csv").is_file()
+
+
+# --- the stationary points at m = 0 (figure zero_overlap_minima) ---------------------------------
+
+COEXISTENCE = ("1/Δ2 strictly between GF and triv where the threshold states are not index-one saddles "
+               "or no minimum at m = 0 has Σ > 0")
+
+
+def zero_overlap_failures(table):
+    rows = checked(zero_overlap=table)
+    return set(rows[~rows["passed"] & (rows["figure"] == "zero_overlap_minima")]["quantity"])
+
+
+def test_threshold_states_with_the_wrong_outlier_sign_fail_the_coexistence_row():
+    table = zero_overlap_table()
+    table["outlier"] = -table["outlier"]  # the BBP outlier's sign flipped
+    assert zero_overlap_failures(table) == {COEXISTENCE}
+
+
+def test_minima_that_vanish_early_fail_the_coexistence_row():
+    table = zero_overlap_table()
+    inside = table["inv_delta2"].between(table["inv_delta2"].min(), table["inv_delta2"].max(), inclusive="neither")
+    table.loc[inside & (table["kind"] == "minimum"), "complexity"] = -1e-4  # the minima branch is missing
+    assert zero_overlap_failures(table) == {COEXISTENCE}
+
+
+def test_a_complexity_off_by_10_percent_fails_the_closed_form_row():
+    table = zero_overlap_table()
+    table["complexity"] *= 1.1
+    assert "Σ of the threshold states (μ = 2σ, the high-energy end) at 1/Δ2^GF, from the Σ(0, μ) curve" in \
+        zero_overlap_failures(table)
+
+
+def test_a_window_that_ends_before_triv_fails_the_triv_rows():
+    table = zero_overlap_table()
+    last = table["inv_delta2"] == table["inv_delta2"].max()
+    model = params(0.99 * table["inv_delta2"].max())
+    table.loc[last, "inv_delta2"] *= 0.99
+    table.loc[last, "switch_complexity"] = float(L.complexity(model, 0.0, L.minimum_multiplier(model, 0.0)))
+    failed = zero_overlap_failures(table)
+    assert "1/Δ2 of the last curve (trivialisation (§D.7))" in failed
+    assert "Σ of the most numerous minima at m = 0 (μ = μ_c(0)) at 1/Δ2^triv" in failed

@@ -51,6 +51,8 @@ __all__ = [
     "thresholds",
     "triv_threshold",
     "typical_energy",
+    "ZeroOverlapStates",
+    "zero_overlap_states",
 ]
 
 
@@ -494,3 +496,49 @@ def thresholds(p, delta_p) -> dict:
         "gf": gf_threshold(p, delta_p),
         "triv": triv_threshold(p, delta_p),
     }
+
+
+# --- the stationary points at m = 0 between the GF and trivialisation thresholds (§D.6, §D.7) --------
+@dataclass(frozen=True)
+class ZeroOverlapStates:
+    """Stationary points at m = 0 with no negative bulk direction (μ ≥ 2σ), on a grid of μ (§D.2, §D.6).
+
+    Below ``switch_multiplier`` = μ_c(0) = θ + σ²/θ their isolated eigenvalue (towards x*) is negative:
+    index-one saddles; from it on they are minima. Σ(0, μ) decreases from Σ_th at μ = 2σ to 0 at the
+    grid's last μ, so the deeper (larger-μ, lower-energy) points are the rarer.
+    """
+
+    multiplier: np.ndarray  # μ from 2σ to the root of Σ(0, μ) = 0, μ_c(0) included when inside
+    energy: np.ndarray  # ε of the most numerous stationary points at (0, μ) (typical_energy)
+    complexity: np.ndarray  # Σ(0, μ)
+    outlier: np.ndarray  # λ_iso(0, μ) = μ - θ - σ²/θ; NaN where θ ≤ σ (no outlier: every such point is a minimum)
+    switch_multiplier: float  # μ_c(0)
+
+
+def zero_overlap_states(params: ModelParams, points: int = 200) -> ZeroOverlapStates:
+    """The μ-resolved stationary points at m = 0 (the picture behind §D.6 and §D.7).
+
+    Σ(0, ·) is concave with a negative slope at 2σ (§D.3), so it decreases on μ ≥ 2σ; its root is
+    bracketed by doubling from 2σ, where Σ = Σ_th > 0 (finite Δp; at Δp = inf Σ_th = 0 and there
+    is nothing to resolve).
+    """
+    if math.isinf(params.delta_p):
+        raise ParameterError("zero_overlap_states needs a finite delta_p (Σ_th = 0 at Δp = inf)")
+    if points < 2:
+        raise ParameterError(f"points must be at least 2, got {points}")
+    low = 2.0 * params.sigma
+    high = 2.0 * low
+    while complexity(params, 0.0, high) >= 0:
+        high *= 2.0
+    end = _bisect_root(lambda mu: float(complexity(params, 0.0, mu)), low, high)
+    switch = float(minimum_multiplier(params, 0.0))
+    multiplier = np.linspace(low, end, points)
+    if low < switch < end:
+        multiplier = np.union1d(multiplier, [switch])
+    return ZeroOverlapStates(
+        multiplier=multiplier,
+        energy=typical_energy(params, 0.0, multiplier),
+        complexity=complexity(params, 0.0, multiplier),
+        outlier=isolated_eigenvalue(params, 0.0, multiplier),
+        switch_multiplier=switch,
+    )

@@ -48,6 +48,7 @@ from .landscape import (
     good_minimum,
     isolated_eigenvalue,
     ml_amp_threshold,
+    threshold_states,
 )
 from .params import ModelParams
 
@@ -382,7 +383,7 @@ GF_ENERGY_SPREAD = 1.5
 
 LANDSCAPE_FIGURES = {
     "phase": "phase_diagram", "complexity": "complexity_minima", "map": "landscape_map",
-    "spectrum": "threshold_spectrum", "amp": "amp_vs_gf",
+    "spectrum": "threshold_spectrum", "amp": "amp_vs_gf", "zero_overlap": "zero_overlap_minima",
 }
 #: State names of the reference-point table (``bigbadminima landscape-map-table --points-out``).
 _THRESHOLD_STATE_NAME = "threshold states (most numerous, ε_A)"
@@ -454,6 +455,60 @@ def _phase_diagram_rows(thresholds: pd.DataFrame) -> list[dict]:
             reproduced=float((~ordered).sum()),
             tolerance=0.5,
             tolerance_reason="a count: a single violation fails",
+        ))
+    return rows
+
+
+def _zero_overlap_rows(states: pd.DataFrame) -> list[dict]:
+    """The stationary points at m = 0 between 1/Δ2^GF and 1/Δ2^triv (§D.6, §D.7): the end values of the
+    window against §G, the threshold states' Σ against the closed form Σ_th of §D.4, the last minima
+    vanishing at triv, and, strictly inside the window, saddle threshold states beside surviving minima."""
+    rows = []
+    for (p, delta_p), table in states.groupby(["p", "delta_p"], sort=True):
+        p, delta_p = int(p), float(delta_p)
+        values = sorted(table["inv_delta2"].unique())
+        first, last = table[table["inv_delta2"] == values[0]], table[table["inv_delta2"] == values[-1]]
+        reference = REFERENCE_THRESHOLDS.get((p, delta_p))
+        for name, value in (("gf", values[0]), ("triv", values[-1])) if reference is not None else ():
+            rows.append(check_row(
+                figure=LANDSCAPE_FIGURES["zero_overlap"],
+                quantity=f"1/Δ2 of the {'first' if name == 'gf' else 'last'} curve ({_THRESHOLD_WORDS[name]})",
+                parameters=_point(p, delta_p), expected=reference[name], expected_source="theory.md §G",
+                reproduced=float(value), tolerance=THRESHOLD_TOLERANCE,
+                tolerance_reason="§G has 4 decimals (≤ 2.5e-5 relative)", tolerance_kind="relative",
+            ))
+        params = ModelParams.from_inv_delta2(p, values[0], delta_p)
+        rows.append(check_row(
+            figure=LANDSCAPE_FIGURES["zero_overlap"],
+            quantity="Σ of the threshold states (μ = 2σ, the high-energy end) at 1/Δ2^GF, from the Σ(0, μ) curve",
+            parameters=_point(p, delta_p, values[0]), expected=threshold_states(params).complexity,
+            expected_source="closed form Σ_th = 1 + ½ ln a − 2a/(1 + a), a = f''(1)/f'(1), theory.md §D.4",
+            reproduced=float(first.sort_values("multiplier")["complexity"].iloc[0]),
+            tolerance=CLOSED_FORM_TOLERANCE,
+            tolerance_reason="two double-precision formulas of one number (Σ_th ≈ 1e-3); written with ≥ 12 digits",
+        ))
+        rows.append(check_row(
+            figure=LANDSCAPE_FIGURES["zero_overlap"],
+            quantity="Σ of the most numerous minima at m = 0 (μ = μ_c(0)) at 1/Δ2^triv",
+            parameters=_point(p, delta_p, values[-1]), expected=0.0,
+            expected_source="definition of 1/Δ2^triv: Σ(0, μ_c(0)) = 0, theory.md §D.7",
+            reproduced=float(last["switch_complexity"].iloc[0]), tolerance=TRIV_ZERO_TOLERANCE,
+            tolerance_reason="root bisected to the last digit of 1/Δ2 (|Σ| ≲ 1e-15); written digits ≤ 1e-12",
+        ))
+        inside = table[(table["inv_delta2"] > values[0]) & (table["inv_delta2"] < values[-1])]
+        threshold = inside.loc[inside.groupby("inv_delta2")["multiplier"].idxmin()]
+        saddles = threshold["outlier"] < 0
+        minima = inside.groupby("inv_delta2").apply(
+            lambda rows_: bool(((rows_["kind"] == "minimum") & (rows_["complexity"] > 0)).any()), include_groups=False)
+        rows.append(check_row(
+            figure=LANDSCAPE_FIGURES["zero_overlap"],
+            quantity="1/Δ2 strictly between GF and triv where the threshold states are not index-one saddles "
+            "or no minimum at m = 0 has Σ > 0",
+            parameters=f"{_point(p, delta_p)}; {len(threshold)} values of 1/Δ2", expected=0.0,
+            expected_source="BBP outlier of the threshold states < 0 above 1/Δ2^GF (§D.6); minima with "
+            "μ > θ + σ²/θ survive up to 1/Δ2^triv (§D.7)",
+            reproduced=float((~saddles.to_numpy()).sum() + (~minima.to_numpy()).sum()) if len(threshold) else math.nan,
+            tolerance=0.5, tolerance_reason="a count: a single violation fails",
         ))
     return rows
 
@@ -743,12 +798,15 @@ def landscape_checks(
     amp_runs: pd.DataFrame,
     amp_theory: pd.DataFrame,
     trajectories: pd.DataFrame,
+    zero_overlap: pd.DataFrame,
 ) -> pd.DataFrame:
     """Checks table of the landscape stage, from its tables (as written by ``bigbadminima``'s landscape commands).
 
     * phase diagrams: the three thresholds at the §G points (p=3, Δp=1; p=4, Δp=4) read off the lines,
       the identity Δ2^GF(p, Δp) = Δ2^ML-AMP(Δp/(p-1)) (§D.6) and the ordering ML-AMP < GF < triv (§D.7);
     * Σ_min(m): 1/Δ2^triv vs §G, Σ_min(0) = 0 there and > 0 exactly below it (§D.7);
+    * the stationary points at m = 0 from GF to triv: the window's ends vs §G, Σ_th, the last minima vanishing
+      at triv and saddle threshold states beside surviving minima inside the window (§D.4, §D.6, §D.7);
     * Σ(m, ε) map: ε_A, m*, ε* at the §G point; μ*, ε* of the escaped gradient-flow runs (§D.5);
     * threshold-state Hessian: μ_th and Σ_th vs §G; finite-N plateau states vs §D.1/§D.4 (μ, bulk edges,
       BBP outlier);
@@ -760,6 +818,7 @@ def landscape_checks(
     rows = [
         *_phase_diagram_rows(thresholds),
         *_complexity_rows(complexity),
+        *_zero_overlap_rows(zero_overlap),
         *_reference_point_rows(points),
         *_threshold_curve_rows(threshold_spectrum),
         *_plateau_state_rows(hessian_states),

@@ -60,6 +60,23 @@ rule complexity_table:
         "--out {output} --threads {threads} 2> {log}"
 
 
+rule zero_overlap_table:
+    """Stationary points at m = 0 by μ between 1/Δ2^GF and 1/Δ2^triv: index-one saddles and minima."""
+    output:
+        "results/tables/zero_overlap_states.csv",
+    log:
+        "results/logs/landscape/zero_overlap_table.log",
+    benchmark:
+        "results/benchmarks/landscape/zero_overlap_table.tsv"
+    threads: LANDSCAPE["threads"]
+    conda:
+        CONDA_ENV
+    shell:
+        f"bigbadminima zero-overlap-table --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} "
+        f"--values {LANDSCAPE['zero_overlap_values']} --points {LANDSCAPE['zero_overlap_points']} "
+        "--out {output} --threads {threads} 2> {log}"
+
+
 rule landscape_map_table:
     """Energy-resolved complexity Σ(m, ε) of minima and stationary points, and the reference states."""
     output:
@@ -184,6 +201,7 @@ rule check_landscape:
         amp_runs=rules.amp_runs.output.runs,
         amp_theory=rules.amp_runs.output.theory,
         trajectories="results/tables/simulation.csv",
+        zero_overlap=rules.zero_overlap_table.output[0],
     output:
         "results/checks/landscape.csv",
     log:
@@ -197,6 +215,7 @@ rule check_landscape:
         "bigbadminima check-landscape --thresholds {input.thresholds} --complexity {input.complexity} "
         "--points {input.points} --threshold-spectrum {input.spectrum} --hessian-states {input.states} "
         "--amp-runs {input.amp_runs} --amp-theory {input.amp_theory} --trajectories {input.trajectories} "
+        "--zero-overlap {input.zero_overlap} "
         "--out {output} --threads {threads} 2> {log}"
 
 

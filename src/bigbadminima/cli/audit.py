@@ -23,7 +23,7 @@ from ._common import (
 )
 
 #: Columns of those tables that may hold NaN (ML-AMP iterates: no step size on state-evolution rows).
-OPTIONAL_VALUES = {"amp-runs": ("step",)}
+OPTIONAL_VALUES = {"amp-runs": ("step",), "zero-overlap": ("outlier",)}
 #: Tables read by ``check-landscape``: option -> (what it is, where the pipeline writes it, columns it needs).
 LANDSCAPE_TABLES = {
     "thresholds": ("threshold lines", "thresholds.csv", ["p", "delta_p", "threshold", "inv_delta2"]),
@@ -37,6 +37,9 @@ LANDSCAPE_TABLES = {
                         "lowest", "second_lowest", "highest"]),
     "amp-runs": ("ML-AMP iterate table", "amp_runs.csv",
                  ["p", "delta_p", "n", "method", "inv_delta2", "seed", "iteration", "overlap", "step"]),
+    "zero-overlap": ("table of the stationary points at m = 0", "zero_overlap_states.csv",
+                     ["p", "delta_p", "inv_delta2", "multiplier", "complexity", "outlier", "kind",
+                      "switch_complexity"]),
     "amp-theory": ("ML-AMP fixed-point table", "amp_theory.csv",
                    ["p", "delta_p", "inv_delta2", "state_evolution_fixed_point"]),
     "trajectories": ("trajectory table", "simulation.csv",

@@ -12,6 +12,7 @@ Tables for the figures (tidy CSV, one row per observation):
 * ``complexity-table``          Σ_min(m) and Σ of all stationary points;
 * ``landscape-map-table``       Σ(m, ε) for minima and all stationary points + reference states;
 * ``threshold-spectrum-table``  bulk edges and outlier of the threshold states vs 1/Δ2;
+* ``zero-overlap-table``        stationary points at m = 0 by μ, minima and saddles, from GF to triv;
 * ``hessian-spectra``           finite-N Hessian spectra along gradient flow (measured vs theory);
 * ``amp-runs``                  finite-N ML-AMP iterates, their state evolution, and the fixed points.
 """
@@ -115,6 +116,21 @@ def register(subparsers) -> None:
     _threads(parser)
     declare_files(parser, outputs=["thresholds_out", "regions_out"])
     parser.set_defaults(func=cmd_phase_diagram_tables)
+
+    parser = subparsers.add_parser(
+        "zero-overlap-table", help="stationary points at m = 0 by μ: minima and saddles between 1/Δ2^GF and triv",
+        description="Kac-Rice complexity Σ(0, μ) of the stationary points at m = 0 with μ ≥ 2σ (no negative bulk "
+        "direction), against μ and their energy, for --values values of 1/Δ2 evenly spaced from 1/Δ2^GF to "
+        "1/Δ2^triv (theory.md §D.2, §D.6, §D.7): index-one saddles (isolated eigenvalue towards x* negative) "
+        "below μ_c(0), minima above it.",
+    )
+    add_model_arguments(parser, inv_delta2=False)
+    parser.add_argument("--values", type=int_at_least(2), default=5, help="values of 1/Δ2 from GF to triv")
+    parser.add_argument("--points", type=int_at_least(2), default=200, help="μ grid points per 1/Δ2")
+    parser.add_argument("--out", required=True, help="table (.csv)")
+    _threads(parser)
+    declare_files(parser, outputs=["out"])
+    parser.set_defaults(func=cmd_zero_overlap_table)
 
     parser = subparsers.add_parser(
         "complexity-table", help="Σ_min(m) and Σ of all stationary points vs m (table)",
@@ -270,6 +286,38 @@ def cmd_phase_diagram_tables(args) -> int:
     regions = pd.DataFrame(regions, columns=["p", "delta_p", "inv_delta2", "region", "m_amp", "m_bayes"])
     write_table(thresholds, args.thresholds_out)
     write_table(regions, args.regions_out)
+    return 0
+
+
+#: Columns of ``zero-overlap-table``; the last five are constant per 1/Δ2 (the switch μ_c(0) from saddles to
+#: minima, the energy and complexity of the most numerous minima there, and the two thresholds).
+ZERO_OVERLAP_COLUMNS = ["p", "delta_p", "inv_delta2", "multiplier", "energy", "complexity", "outlier", "kind",
+                        "switch_multiplier", "switch_energy", "switch_complexity", "gf_threshold", "triv_threshold"]
+
+
+@wrap_parameter_errors
+def cmd_zero_overlap_table(args) -> int:
+    import pandas as pd
+
+    pin_threads(args.threads)
+    if math.isinf(args.delta_p):
+        raise CliError("--delta-p must be finite (the threshold states have Σ_th = 0 at Δp = inf)")
+    gf, triv = float(L.gf_threshold(args.p, args.delta_p)), float(L.triv_threshold(args.p, args.delta_p))
+    frames = []
+    for inv_delta2 in np.linspace(gf, triv, args.values):
+        params = ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p)
+        states = L.zero_overlap_states(params, args.points)
+        is_minimum = ~(states.outlier < 0)  # no outlier (NaN) or a non-negative one
+        frames.append(pd.DataFrame({
+            "p": args.p, "delta_p": args.delta_p, "inv_delta2": inv_delta2, "multiplier": states.multiplier,
+            "energy": states.energy, "complexity": states.complexity, "outlier": states.outlier,
+            "kind": np.where(is_minimum, "minimum", "saddle"),
+            "switch_multiplier": states.switch_multiplier,
+            "switch_energy": float(L.typical_energy(params, 0.0, states.switch_multiplier)),
+            "switch_complexity": float(L.complexity(params, 0.0, states.switch_multiplier)),
+            "gf_threshold": gf, "triv_threshold": triv,
+        }, columns=ZERO_OVERLAP_COLUMNS))
+    write_table(pd.concat(frames, ignore_index=True), args.out)
     return 0
 
 
