@@ -88,6 +88,26 @@ rule dynamics_table:
         "bigbadminima dynamics-table {input} --out {output} --threads {threads} 2> {log}"
 
 
+rule check_dynamics_curves:
+    """Checks of the full CHSCK runs: first passage vs §G, end state vs m*, μ*, ε*, the plateau's μ, no escape below GF."""
+    input:
+        rules.dynamics_table.output[0],
+    output:
+        "results/checks/dynamics_curves.csv",
+    log:
+        "results/logs/check_dynamics_curves.log",
+    benchmark:
+        "results/benchmarks/check_dynamics_curves.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima check-dynamics --table {input} --out {output} --threads {threads} 2> {log}"
+
+
+CHECK_TABLES.append(rules.check_dynamics_curves.output[0])
+
+
 rule gf_threshold:
     """Growth rates -> numerical GF threshold with its interval; escape times; the stage's checks."""
     input:

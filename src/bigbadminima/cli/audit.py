@@ -1,5 +1,5 @@
-"""Audit trail: ``check-simulation``, ``check-landscape``, ``reproduction``, ``reproduction-verdict``,
-``manifest``, ``verify``.
+"""Audit trail: ``check-simulation``, ``check-dynamics``, ``check-landscape``, ``reproduction``,
+``reproduction-verdict``, ``manifest``, ``verify``.
 
 The conventions (checks tables, reproduction table, manifest) are described in
 ``bigbadminima.reproduction`` and ``bigbadminima.provenance``.
@@ -62,6 +62,20 @@ def register(subparsers) -> None:
     add_threads_argument(parser, pinned=False)
     declare_files(parser, inputs=["table"], outputs=["out"])
     parser.set_defaults(func=cmd_check_simulation)
+
+    parser = subparsers.add_parser(
+        "check-dynamics",
+        help="checks table of the large-N curves (first passage, end state, plateau, no escape below threshold)",
+        description="Read the table of full CHSCK runs (`bigbadminima dynamics-table`) and write its checks "
+        "table (bigbadminima.reproduction.dynamics_curve_checks): from the smallest m0, the first passage "
+        "m > 0.4 against theory.md §G, the end state of the escaped runs against the good minimum (§D.5), "
+        "μ on the plateau against 2√f''(1) (§D.4) and no escape below the closed-form threshold (§D.6).",
+    )
+    parser.add_argument("--table", required=True, help="full CHSCK runs (results/tables/dynamics.csv)")
+    parser.add_argument("--out", required=True, help="checks table to write (results/checks/dynamics_curves.csv)")
+    add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["table"], outputs=["out"])
+    parser.set_defaults(func=cmd_check_dynamics)
 
     parser = subparsers.add_parser(
         "check-landscape",
@@ -148,6 +162,21 @@ def cmd_check_simulation(args) -> int:
     checks = simulation_checks(table)
     write_table(checks, args.out)
     print(f"{len(checks)} checks of the simulation stage -> {args.out}", file=sys.stderr)
+    return 0
+
+
+#: Columns ``check-dynamics`` reads from the table of full CHSCK runs.
+DYNAMICS_CURVE_COLUMNS = ["p", "delta_p", "inv_delta2", "m0", "time", "overlap", "multiplier", "energy"]
+
+
+def cmd_check_dynamics(args) -> int:
+    from ..reproduction import dynamics_curve_checks
+
+    table = read_table(args.table, "table of CHSCK runs", DYNAMICS_CURVE_COLUMNS,
+                       unique=["p", "delta_p", "inv_delta2", "m0", "time"])
+    checks = dynamics_curve_checks(table)
+    write_table(checks, args.out)
+    print(f"{len(checks)} checks of the large-N curves -> {args.out}", file=sys.stderr)
     return 0
 
 
