@@ -433,7 +433,7 @@ def test_finite_n_and_large_n_tables_share_their_column_names():
 def test_one_list_of_tensor_layouts():
     copies = [path for path in (REPO / "src").rglob("*.py")
               if re.search(r"""\(\s*["'](dense|packed)["'],\s*["']packed""", path.read_text())]
-    assert copies == [], f"tensor layouts listed outside tensors.TENSOR_LAYOUTS: {copies}"
+    assert copies == [], f"tensor layouts listed outside layouts.TENSOR_LAYOUTS: {copies}"
 
 
 # --- a wrong physics answer: the good minimum at a very large signal -----------------------------

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 
 from .params import ParameterError
-from .tensors import tensor_bytes
+from .layouts import tensor_bytes
 
 __all__ = ["MemoryLimitError", "check_instance_memory", "check_memory", "instance_bytes", "machine_memory_bytes"]
 

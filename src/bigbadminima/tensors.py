@@ -31,6 +31,8 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
+from .layouts import PACKED_DTYPES, TENSOR_LAYOUTS, n_unique_entries, tensor_bytes
+
 __all__ = [
     "DenseTensor",
     "PACKED_DTYPES",
@@ -41,11 +43,6 @@ __all__ = [
     "n_unique_entries",
     "tensor_from_unique_entries",
 ]
-
-
-def n_unique_entries(n: int, p: int) -> int:
-    """Number of index sets i1 < ... < ip in range(n)."""
-    return math.comb(n, p)
 
 
 def combinations_lex(n: int, r: int) -> np.ndarray:
@@ -182,21 +179,6 @@ class DenseTensor:
 #: FlowBlowUp still sees them. For a fixed build and thread count results are deterministic;
 #: they differ from the dense layout by summation order only (~1e-15 relative).
 KERNEL_FASTMATH = {"reassoc", "contract"}
-
-#: Storage dtype of each packed layout (accumulation is always float64).
-PACKED_DTYPES = {"packed": np.float64, "packed32": np.float32}
-#: Every storage layout of the order-p tensor, the reference (dense) first.
-TENSOR_LAYOUTS = ("dense", *PACKED_DTYPES)
-
-
-def tensor_bytes(n: int, p: int, layout: str) -> int:
-    """Bytes of the stored tensor: N^p float64 numbers dense, C(N, p) entries packed."""
-    if layout == "dense":
-        return 8 * n**p
-    if layout in PACKED_DTYPES:
-        return np.dtype(PACKED_DTYPES[layout]).itemsize * n_unique_entries(n, p)
-    raise ValueError(f"unknown tensor layout {layout!r}; known: {', '.join(TENSOR_LAYOUTS)}")
-
 
 @njit(fastmath=KERNEL_FASTMATH, cache=True)
 def _dot_axpy(row, x_tail, out_tail, coef):

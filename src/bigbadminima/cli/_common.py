@@ -146,8 +146,8 @@ def instances_from_set(args, inv_delta2_values, replicas: int = 1) -> Iterator:
 
 
 def add_tensor_layout_argument(parser, default: str = "packed") -> None:
-    """``--tensor-layout``: storage of the order-p tensor (one list of layouts, tensors.TENSOR_LAYOUTS)."""
-    from ..tensors import TENSOR_LAYOUTS
+    """``--tensor-layout``: storage of the order-p tensor (one list of layouts, layouts.TENSOR_LAYOUTS)."""
+    from ..layouts import TENSOR_LAYOUTS
 
     parser.add_argument("--tensor-layout", choices=TENSOR_LAYOUTS, default=default,
                         help=f"tensor storage (default {default}; every layout holds the same instance)")
