@@ -48,34 +48,37 @@ LANDSCAPE_TABLES = {
 }
 
 
+def _add_one_table_check(subparsers, name: str, help_text: str, description: str, table: str, out: str, func):
+    """A ``check-*`` command that reads one table (``--table``) and writes a checks table (``--out``)."""
+    parser = subparsers.add_parser(name, help=help_text, description=description)
+    parser.add_argument("--table", required=True, help=table)
+    parser.add_argument("--out", required=True, help=f"checks table to write ({out})")
+    add_threads_argument(parser, pinned=False)
+    declare_files(parser, inputs=["table"], outputs=["out"])
+    parser.set_defaults(func=func)
+
+
 def register(subparsers) -> None:
-    parser = subparsers.add_parser(
-        "check-simulation",
-        help="checks table of the finite-N gradient-flow stage (end-point overlap vs m*, energy descent)",
-        description="Read the aggregated trajectory table and write the stage's checks table "
+    _add_one_table_check(
+        subparsers, "check-simulation",
+        "checks table of the finite-N gradient-flow stage (end-point overlap vs m*, energy descent)",
+        "Read the aggregated trajectory table and write the stage's checks table "
         "(bigbadminima.reproduction.simulation_checks): for 1/Δ2 above the closed-form GF threshold "
         "(theory.md §D.6) at the largest N, the final overlap of the escaped runs against m* (§D.5); "
         "and that the energy never rises along a run (§B.1).",
+        "aggregated trajectories (results/tables/simulation.csv)", "results/checks/simulation.csv",
+        cmd_check_simulation,
     )
-    parser.add_argument("--table", required=True, help="aggregated trajectories (results/tables/simulation.csv)")
-    parser.add_argument("--out", required=True, help="checks table to write (results/checks/simulation.csv)")
-    add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=["table"], outputs=["out"])
-    parser.set_defaults(func=cmd_check_simulation)
-
-    parser = subparsers.add_parser(
-        "check-dynamics",
-        help="checks table of the large-N curves (first passage, end state, plateau, no escape below threshold)",
-        description="Read the table of full CHSCK runs (`bigbadminima dynamics-table`) and write its checks "
+    _add_one_table_check(
+        subparsers, "check-dynamics",
+        "checks table of the large-N curves (first passage, end state, plateau, no escape below threshold)",
+        "Read the table of full CHSCK runs (`bigbadminima dynamics-table`) and write its checks "
         "table (bigbadminima.reproduction.dynamics_curve_checks): from the smallest m0, the first passage "
         "m > 0.4 against theory.md §G, the end state of the escaped runs against the good minimum (§D.5), "
         "μ on the plateau against 2√f''(1) (§D.4) and no escape below the closed-form threshold (§D.6).",
+        "full CHSCK runs (results/tables/dynamics.csv)", "results/checks/dynamics_curves.csv",
+        cmd_check_dynamics,
     )
-    parser.add_argument("--table", required=True, help="full CHSCK runs (results/tables/dynamics.csv)")
-    parser.add_argument("--out", required=True, help="checks table to write (results/checks/dynamics_curves.csv)")
-    add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=["table"], outputs=["out"])
-    parser.set_defaults(func=cmd_check_dynamics)
 
     parser = subparsers.add_parser(
         "check-landscape",
