@@ -30,6 +30,19 @@ def _discard_staged(listing: Path) -> None:
         staged_path(path).unlink(missing_ok=True)
 
 
+def _ipc_kernel_manager(folder: Path):
+    """A kernel manager whose sockets are files in ``folder`` (ZeroMQ's ipc transport): two notebooks
+    started together by parallel jobs cannot race for the same TCP port (seen as "Address already in
+    use", then "Kernel died before replying to kernel_info")."""
+    from jupyter_client.manager import AsyncKernelManager
+
+    class IpcKernelManager(AsyncKernelManager):
+        def __init__(self, **kwargs):
+            super().__init__(transport="ipc", ip=str(folder / "kernel"), **kwargs)
+
+    return IpcKernelManager
+
+
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "notebook",
@@ -75,6 +88,7 @@ def cmd_notebook(args) -> int:
             papermill.execute_notebook(
                 str(unexecuted), str(executed), parameters=parameters, kernel_name="python3",
                 cwd=os.getcwd(), progress_bar=False, log_output=True,
+                kernel_manager_class=_ipc_kernel_manager(Path(folder)),
             )
             result = nbformat.read(executed, as_version=4)
         except BaseException as exc:
