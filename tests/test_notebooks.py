@@ -125,7 +125,7 @@ def test_a_figure_must_have_a_printed_width(draw, problem):
 
 @pytest.mark.parametrize(("spoil", "problem"), [
     (lambda fig, ax: ax.set_xlabel("tiny", fontsize=5), "text below 7 pt: 'tiny' at 5 pt"),
-    (lambda fig, ax: ax.legend(["a line"], loc="upper left"), "a legend overlaps the axes"),
+    (lambda fig, ax: ax.legend(["a line"], loc="upper left"), "the legend with 'a line' overlaps the axes"),
     (lambda fig, ax: fig.legend(["a line " * 40], loc="outside lower center"), "beyond the figure's edge"),
 ])
 def test_small_text_and_legends_over_data_or_off_the_page_are_refused(spoil, problem, tmp_path):

@@ -82,12 +82,15 @@ def check_print_ready(fig) -> None:
     for legend in legends:
         box = legend.get_window_extent(renderer)
         if box.x0 < page.x0 - 1 or box.x1 > page.x1 + 1 or box.y0 < page.y0 - 1 or box.y1 > page.y1 + 1:
-            problems.append("a legend reaches beyond the figure's edge (fewer columns or shorter labels)")
+            first = legend.get_texts()[0].get_text() if legend.get_texts() else ""
+            problems.append(f"the legend with {first!r} reaches beyond the figure's edge (fewer columns or "
+                            "shorter labels)")
         for ax in fig.axes:
             overlap = matplotlib.transforms.Bbox.intersection(box, ax.get_window_extent(renderer))
             if overlap is not None and overlap.width > 1 and overlap.height > 1:
                 title = ax.get_title() or ax.get_ylabel() or "an axes"
-                problems.append(f"a legend overlaps the axes {title!r}")
+                first = legend.get_texts()[0].get_text() if legend.get_texts() else ""
+                problems.append(f"the legend with {first!r} overlaps the axes {title!r}")
                 break
     if problems:
         raise FigureNotPrintReady("figure not print-ready: " + "; ".join(problems))

@@ -44,7 +44,7 @@ p, delta_p = int(main["p"]), main["delta_p"]
 thresholds
 
 # %%
-fig, axes = new_figure("page", 3.9, ncols=3)
+fig, axes = new_figure("page", 4.3, ncols=3)
 below = dict(loc="upper center", bbox_to_anchor=(0.5, -0.2))
 ax = axes[0]
 subset = rate_table[(rate_table["p"] == p) & (rate_table["delta_p"] == delta_p)]
@@ -82,7 +82,7 @@ ax.set_yscale("log")
 ax.set_xlabel(r"$1/\Delta_2$")
 ax.set_ylabel("escape time (m reaches 0.4)")
 ax.set_title("escape time and its divergence")
-ax.legend(**below)
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)  # the middle panel's
 
 ax = axes[2]
 for p_value, group in thresholds.groupby("p"):
@@ -99,5 +99,5 @@ ax.xaxis.set_minor_formatter(plt.NullFormatter())
 ax.set_xlabel(r"$\Delta_p$")
 ax.set_ylabel("numerical − closed form (%)")
 ax.set_title("vs closed form (§D.6)")
-ax.legend(ncols=3, **below)
+ax.legend(ncols=1, **below)
 save_figure(fig, figure_stem)
