@@ -78,7 +78,7 @@ ax.set_xlabel(r"$1/\Delta_2$")
 ax.set_ylabel("final overlap $m$")
 ax.set_xlim(0, fixed_points["inv_delta2"].max())
 ax.set_title(f"end points, p = {p}, $\\Delta_p$ = {delta_p:g}")
-ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncols=2)
+fig.legend(*ax.get_legend_handles_labels(), loc="outside lower center", ncols=3)  # the right panel's
 save_figure(fig, figure_stem)
 
 # %% [markdown]
