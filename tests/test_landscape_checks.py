@@ -131,22 +131,9 @@ def trajectories(n=256, values=(1.8, 2.5, 3.0), seeds=(1, 2, 3, 4)):
 
 def zero_overlap_table(values=5, points=60):
     """The table `bigbadminima zero-overlap-table` writes for the stationary points at m = 0 (§D.6, §D.7)."""
-    from bigbadminima.cli.landscape import ZERO_OVERLAP_COLUMNS
+    from bigbadminima.cli.landscape import zero_overlap_table as table
 
-    gf, triv = L.gf_threshold(P, DELTA_P), L.triv_threshold(P, DELTA_P)
-    frames = []
-    for inv_delta2 in np.linspace(gf, triv, values):
-        model = params(inv_delta2)
-        states = L.zero_overlap_states(model, points)
-        switch = states.switch_multiplier
-        frames.append(pd.DataFrame({
-            "p": P, "delta_p": DELTA_P, "inv_delta2": inv_delta2, "multiplier": states.multiplier,
-            "energy": states.energy, "complexity": states.complexity, "outlier": states.outlier,
-            "kind": np.where(states.outlier < 0, "saddle", "minimum"), "switch_multiplier": switch,
-            "switch_energy": float(L.typical_energy(model, 0.0, switch)),
-            "switch_complexity": float(L.complexity(model, 0.0, switch)), "gf_threshold": gf, "triv_threshold": triv,
-        }, columns=ZERO_OVERLAP_COLUMNS))
-    return pd.concat(frames, ignore_index=True)
+    return table(P, DELTA_P, values, points)
 
 
 def tables(**overrides):

@@ -62,6 +62,11 @@ class FigureNotPrintReady(ValueError):
     """A figure that would not read in print: the wrong width, text too small, a legend over data."""
 
 
+def _first_entry(legend) -> str:
+    """A legend's first label: how an error names the legend."""
+    return legend.get_texts()[0].get_text() if legend.get_texts() else ""
+
+
 def check_print_ready(fig) -> None:
     """Refuse a figure that is not one column or one page wide, has visible text below
     ``MIN_FONT_POINTS``, or has a legend that overlaps any axes (legends go outside the data) or
@@ -82,15 +87,13 @@ def check_print_ready(fig) -> None:
     for legend in legends:
         box = legend.get_window_extent(renderer)
         if box.x0 < page.x0 - 1 or box.x1 > page.x1 + 1 or box.y0 < page.y0 - 1 or box.y1 > page.y1 + 1:
-            first = legend.get_texts()[0].get_text() if legend.get_texts() else ""
-            problems.append(f"the legend with {first!r} reaches beyond the figure's edge (fewer columns or "
-                            "shorter labels)")
+            problems.append(f"the legend with {_first_entry(legend)!r} reaches beyond the figure's edge "
+                            "(fewer columns or shorter labels)")
         for ax in fig.axes:
             overlap = matplotlib.transforms.Bbox.intersection(box, ax.get_window_extent(renderer))
             if overlap is not None and overlap.width > 1 and overlap.height > 1:
                 title = ax.get_title() or ax.get_ylabel() or "an axes"
-                first = legend.get_texts()[0].get_text() if legend.get_texts() else ""
-                problems.append(f"the legend with {first!r} overlaps the axes {title!r}")
+                problems.append(f"the legend with {_first_entry(legend)!r} overlaps the axes {title!r}")
                 break
     if problems:
         raise FigureNotPrintReady("figure not print-ready: " + "; ".join(problems))

@@ -363,12 +363,11 @@ def dynamics_curve_checks(curves: pd.DataFrame) -> pd.DataFrame:
                 tolerance_reason="§G gives 199.5 ± 2 (the authors' fixed-step code: 200.13)",
             ))
         escaped = {x: run for x, run in runs.items() if run["overlap"].iloc[-1] >= ESCAPE_LEVEL}
+        minima = {x: good_minimum(ModelParams.from_inv_delta2(p, x, delta_p)) for x in escaped}
         for quantity, column, closed_form in (("overlap m", "overlap", "m"), ("multiplier μ", "multiplier", "mu"),
-                                              ("energy ε", "energy", "energy")):
-            if not escaped:
-                break
-            deviations = {x: abs(float(run[column].iloc[-1]) - getattr(good_minimum(ModelParams.from_inv_delta2(
-                p, x, delta_p)), closed_form)) for x, run in escaped.items()}
+                                              ("energy ε", "energy", "energy")) if escaped else ():
+            deviations = {x: abs(float(run[column].iloc[-1]) - getattr(minima[x], closed_form))
+                          for x, run in escaped.items()}
             worst = max(deviations, key=deviations.get)
             rows.append(check_row(
                 figure=DYNAMICS_FIGURE, quantity=f"end state of the escaped runs: largest |{quantity}(t_end) − "

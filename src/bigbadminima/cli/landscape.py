@@ -295,21 +295,19 @@ ZERO_OVERLAP_COLUMNS = ["p", "delta_p", "inv_delta2", "multiplier", "energy", "c
                         "switch_multiplier", "switch_energy", "switch_complexity", "gf_threshold", "triv_threshold"]
 
 
-@wrap_parameter_errors
-def cmd_zero_overlap_table(args) -> int:
+def zero_overlap_table(p: int, delta_p: float, values: int, points: int):
+    """The table of ``zero-overlap-table``: L.zero_overlap_states at ``values`` values of 1/Δ2 evenly spaced
+    from 1/Δ2^GF to 1/Δ2^triv, with each point's kind and the per-1/Δ2 switch μ_c(0) (ZERO_OVERLAP_COLUMNS)."""
     import pandas as pd
 
-    pin_threads(args.threads)
-    if math.isinf(args.delta_p):
-        raise CliError("--delta-p must be finite (the threshold states have Σ_th = 0 at Δp = inf)")
-    gf, triv = float(L.gf_threshold(args.p, args.delta_p)), float(L.triv_threshold(args.p, args.delta_p))
+    gf, triv = float(L.gf_threshold(p, delta_p)), float(L.triv_threshold(p, delta_p))
     frames = []
-    for inv_delta2 in np.linspace(gf, triv, args.values):
-        params = ModelParams.from_inv_delta2(args.p, inv_delta2, args.delta_p)
-        states = L.zero_overlap_states(params, args.points)
+    for inv_delta2 in np.linspace(gf, triv, values):
+        params = ModelParams.from_inv_delta2(p, inv_delta2, delta_p)
+        states = L.zero_overlap_states(params, points)
         is_minimum = ~(states.outlier < 0)  # no outlier (NaN) or a non-negative one
         frames.append(pd.DataFrame({
-            "p": args.p, "delta_p": args.delta_p, "inv_delta2": inv_delta2, "multiplier": states.multiplier,
+            "p": p, "delta_p": delta_p, "inv_delta2": inv_delta2, "multiplier": states.multiplier,
             "energy": states.energy, "complexity": states.complexity, "outlier": states.outlier,
             "kind": np.where(is_minimum, "minimum", "saddle"),
             "switch_multiplier": states.switch_multiplier,
@@ -317,7 +315,15 @@ def cmd_zero_overlap_table(args) -> int:
             "switch_complexity": float(L.complexity(params, 0.0, states.switch_multiplier)),
             "gf_threshold": gf, "triv_threshold": triv,
         }, columns=ZERO_OVERLAP_COLUMNS))
-    write_table(pd.concat(frames, ignore_index=True), args.out)
+    return pd.concat(frames, ignore_index=True)
+
+
+@wrap_parameter_errors
+def cmd_zero_overlap_table(args) -> int:
+    pin_threads(args.threads)
+    if math.isinf(args.delta_p):
+        raise CliError("--delta-p must be finite (the threshold states have Σ_th = 0 at Δp = inf)")
+    write_table(zero_overlap_table(args.p, args.delta_p, args.values, args.points), args.out)
     return 0
 
 
