@@ -143,7 +143,7 @@ def test_non_finite_values_in_a_table_are_refused(tmp_path, capsys):
                                "replica": 0, "time": [0.0, 1.0], "overlap": [0.1, 0.2], "energy": [-1.0, math.nan],
                                "multiplier": 1.0, "gradient_norm": 0.1})
     trajectory.to_csv(tmp_path / "sim.csv", index=False)
-    assert main(["check-simulation", "--table", str(tmp_path / "sim.csv"), "--out", str(tmp_path / "c.csv")]) == 2
+    assert main(["check-simulation", "--trajectories", str(tmp_path / "sim.csv"), "--out", str(tmp_path / "c.csv")]) == 2
     assert "'energy' has 1 missing or non-finite" in error_line(capsys)
     assert not (tmp_path / "c.csv").exists()
 

@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from bigbadminima.cli import main
-from bigbadminima.cli.convergence import _check_rows
+from bigbadminima.cli.convergence import BAND_LEVEL
 from bigbadminima.convergence import (
     RUN_COLUMNS,
     ConvergenceError,
@@ -21,12 +21,13 @@ from bigbadminima.convergence import (
     convergence_exponent,
     large_n_overlap,
     run_matrix,
+    summary_table,
 )
 from bigbadminima.dynamics import solve_chsck
 from bigbadminima.gradient_flow import initial_conditions, run_gradient_flow
 from bigbadminima.model import Instance, InstanceSpec
 from bigbadminima.params import ModelParams
-from bigbadminima.reproduction import evaluate_checks, validate_checks
+from bigbadminima.reproduction import convergence_checks, evaluate_checks, validate_checks
 
 PARAMS = ModelParams.from_inv_delta2(3, 2.5, 1.0)
 M0, T_MAX = 0.2, 6.0
@@ -108,8 +109,10 @@ def comparisons_against(params: ModelParams, finite_runs) -> tuple[list, dict, f
 
 
 def checks(comparisons, fit, curve_error) -> pd.DataFrame:
-    rows = _check_rows(comparisons, fit, "test", curve_error, "CHSCK")
-    return evaluate_checks(validate_checks(pd.DataFrame(rows), "test"))
+    point = {"p": 3, "delta_p": 1.0, "inv_delta2": 2.5, "m0": M0, "curve_overlap_error": curve_error,
+             "curve_method": "uniform", "t_max": T_MAX}
+    summary = summary_table(comparisons, fit, 0.95, BAND_LEVEL, point)
+    return evaluate_checks(validate_checks(convergence_checks(summary), "test"))
 
 
 def test_finite_n_runs_concentrate_on_the_large_n_curve(finite_runs):
@@ -138,9 +141,9 @@ def test_cli_summary_refuses_runs_of_another_m0(tmp_path, capsys):
                           "overlap_error": 0.0, "p": 3, "delta_p": 1.0, "inv_delta2": 2.5, "m0": 0.2, "temperature": 0.0,
                           "method": "uniform", "resolution": 0.02, "linear": False, "t_max": 5.0, "t_end": 5.0})
     curve.to_csv(tmp_path / "curve.csv", index=False)
-    outputs = [str(tmp_path / name) for name in ("curves.csv", "summary.csv", "checks.csv")]
+    outputs = [str(tmp_path / name) for name in ("curves.csv", "summary.csv")]
     status = main(["convergence-summary", str(tmp_path / "n50.csv"), "--curve", str(tmp_path / "curve.csv"),
-                   "--bootstrap-seed", "1", "--curves-out", outputs[0], "--summary-out", outputs[1], "--checks", outputs[2]])
+                   "--bootstrap-seed", "1", "--curves-out", outputs[0], "--summary-out", outputs[1]])
     assert status == 2
     assert "m0 = 0.2" in capsys.readouterr().err
-    assert not any((tmp_path / name).exists() for name in ("curves.csv", "summary.csv", "checks.csv"))
+    assert not any((tmp_path / name).exists() for name in ("curves.csv", "summary.csv"))

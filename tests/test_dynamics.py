@@ -277,14 +277,15 @@ def test_cli_threshold_pipeline_on_short_runs(tmp_path):
         assert main(["dynamics", "--linear", "--p", "3", "--delta-p", "1", "--inv-delta2", str(theta),
                      "--t-max", "100", "--no-error-estimate", "--resolution", "1", "--out", str(path)]) == 0
         rates.append(str(path))
-    outputs = {name: tmp_path / f"{name}.csv" for name in ("threshold", "rates", "escape", "checks")}
+    outputs = {name: tmp_path / f"{name}.csv" for name in ("threshold", "rates", "escape", "power_law")}
     assert main(["gf-threshold", "--rates", *rates, "--t-min-fraction", "0.1",
                  "--threshold-table", str(outputs["threshold"]), "--rates-table", str(outputs["rates"]),
-                 "--escape-table", str(outputs["escape"]), "--checks", str(outputs["checks"])]) == 0
+                 "--escape-table", str(outputs["escape"]), "--power-law-table", str(outputs["power_law"])]) == 0
     threshold = pd.read_csv(outputs["threshold"])
     assert list(threshold.columns[:6]) == ["p", "delta_p", "inv_delta2_gf", "ci_low", "ci_high", "closed_form"]
     assert abs(threshold["inv_delta2_gf"].iloc[0] - 2.0) < 0.06
-    assert pd.read_csv(outputs["checks"]).shape[0] == 1
+    power_law = pd.read_csv(outputs["power_law"])  # 4 linear-run escape times from m0 = 1e-10: one fit
+    assert len(power_law) == 1 and power_law["inv_delta2_c"].iloc[0] < 2.35
 
 
 def test_cli_refuses_bad_arguments(tmp_path, capsys):

@@ -12,8 +12,6 @@ from bigbadminima.landscape import good_minimum
 from bigbadminima.model import Instance, InstanceSpec
 from bigbadminima.params import ModelParams
 from bigbadminima.reproduction import (
-    END_POINT_SPREAD,
-    ENERGY_RISE_TOLERANCE,
     CheckTableError,
     check_row,
     evaluate_checks,
@@ -23,6 +21,7 @@ from bigbadminima.reproduction import (
     simulation_checks,
     validate_checks,
 )
+from bigbadminima.reproduction.simulation import END_POINT_SPREAD, ENERGY_RISE_TOLERANCE
 
 M_STAR_25 = good_minimum(ModelParams.from_inv_delta2(3, 2.5, 1.0)).m
 
@@ -129,6 +128,18 @@ def test_end_point_row_averages_escaped_runs_per_instance():
     assert found["reproduced"] == pytest.approx(((M_STAR_25 + 0.02) + (M_STAR_25 - 0.05)) / 2, abs=1e-12)
     assert found["tolerance"] == pytest.approx(3 * END_POINT_SPREAD / math.sqrt(64 * 2))
     assert "3/5 runs escaped, on 2/3 instances" in found["parameters"] and "N=64" in found["parameters"]
+
+
+@pytest.mark.parametrize(("scale", "passes"), [(1.0, True), (1.1, False), (0.9, False)])
+def test_end_point_row_uses_the_measured_spread_of_four_instances(scale, passes):
+    # m* ± 0.01 over 4 instances at N = 256 (the default config's measured sd is 0.012-0.016): the 99 %
+    # Student-t half-width is 5.84 x 0.0129/2 = 0.038; a 10 % error of m (0.08) fails
+    offsets = (-0.015, -0.005, 0.005, 0.015)
+    runs = trajectories({seed: [scale * (M_STAR_25 + offset)] for seed, offset in enumerate(offsets, 1)}, n=256)
+    checks = evaluate_checks(validate_checks(simulation_checks(runs), "t"))
+    row = checks[checks["quantity"].str.startswith("final overlap")].iloc[0]
+    assert row["passed"] == passes and "Student-t interval of the mean over 4 instances" in row["tolerance_reason"]
+    assert row["tolerance"] == pytest.approx(5.8409 * np.std(offsets, ddof=1) * scale / 2, rel=1e-4)
 
 
 def test_no_escaped_run_above_threshold_is_a_failing_row():

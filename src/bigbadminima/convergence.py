@@ -42,6 +42,7 @@ __all__ = [
     "convergence_exponent",
     "large_n_overlap",
     "run_matrix",
+    "summary_table",
 ]
 
 #: Columns of the finite-N trajectory tables written by ``bigbadminima convergence-run``.
@@ -200,3 +201,23 @@ def convergence_exponent(
         "exponent_standard_error": float(np.std(draws, ddof=1)), "prefactor": prefactor,
         "n_min": int(min(c.n for c in comparisons)), "n_max": int(max(c.n for c in comparisons)),
     }
+
+
+def summary_table(comparisons: list[SizeComparison], fit: dict, confidence: float, band_level: float,
+                  point: dict) -> pd.DataFrame:
+    """One row per N (``convergence-summary --summary-out``, read by the stage's checks): D(N), S(N) with
+    intervals, Z and its critical value at ``band_level``, then the exponent fit, ``confidence`` and the
+    ``point``'s entries (the model parameters, the large-N curve's error and method, the horizon): the
+    model parameters first."""
+    summary = pd.DataFrame([{**c.summary_row(confidence), "standardised_deviation": c.standardised_deviation,
+                             "critical_value": c.critical_value(band_level), "band_level": band_level}
+                            for c in comparisons])
+    for name, value in {**fit, "confidence": confidence}.items():
+        summary[name] = value
+    model = ["p", "delta_p", "inv_delta2", "m0"]
+    for name, value in point.items():
+        if name in model:
+            summary.insert(0, name, value)
+        else:
+            summary[name] = value
+    return summary

@@ -47,6 +47,7 @@ __all__ = [
     "ml_amp_threshold",
     "semicircle_density",
     "signal_curvature",
+    "threshold_growth_rate",
     "threshold_states",
     "thresholds",
     "triv_threshold",
@@ -439,6 +440,13 @@ def gf_threshold(p, delta_p):
     """
     p, delta_p = _checked_order_and_noise(p, delta_p)
     return _as_output(0.5 * (1.0 + np.sqrt(1.0 + 4.0 * (p - 1) / delta_p)))
+
+
+def threshold_growth_rate(params: ModelParams) -> float:
+    """|λ_iso| = (θ − σ)²/θ with θ = 1/Δ2: the late-time growth rate of m along the threshold states'
+    unstable direction, λ_∞ of the m0 → 0⁺ CHSCK runs; 0 where θ ≤ σ (no outlier, §D.6)."""
+    theta, sigma = params.inv_delta2, params.sigma
+    return (theta - sigma) ** 2 / theta if theta > sigma else 0.0
 
 
 def _complexity_of_last_spurious_minima(p: int, delta_p: float, inv_delta2: float) -> float:

@@ -26,7 +26,7 @@ rule check_simulation:
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima check-simulation --table {input} --out {output} --threads {threads} 2> {log}"
+        "bigbadminima check-simulation --trajectories {input} --out {output} --threads {threads} 2> {log}"
 
 
 CHECK_TABLES.append(rules.check_simulation.output[0])

@@ -59,14 +59,13 @@ rule convergence_run:
 
 
 rule convergence_summary:
-    """Median trajectories vs the large-N curve, D(N) with bootstrap intervals, D ∝ N^-b, the stage's checks."""
+    """Median trajectories vs the large-N curve, D(N) with bootstrap intervals, D ∝ N^-b."""
     input:
         runs=sorted(CONVERGENCE_TABLE, key=lambda path: CONVERGENCE_TABLE[path]["n"]),
         curve=CONVERGENCE_CURVE,
     output:
         curves="results/tables/convergence_curves.csv",
         summary="results/tables/convergence.csv",
-        checks="results/checks/convergence.csv",
     log:
         "results/logs/convergence_summary.log",
     benchmark:
@@ -80,7 +79,24 @@ rule convergence_summary:
     shell:
         "bigbadminima convergence-summary {input.runs} --curve {input.curve} --bootstrap-samples {params.samples} "
         "--bootstrap-seed {params.seed} --curves-out {output.curves} --summary-out {output.summary} "
-        "--checks {output.checks} --threads {threads} 2> {log}"
+        "--threads {threads} 2> {log}"
 
 
-CHECK_TABLES.append(rules.convergence_summary.output.checks)
+rule check_convergence:
+    """Checks of the convergence stage: the large-N curve in the band of the median at the largest N, the spread exponent."""
+    input:
+        rules.convergence_summary.output.summary,
+    output:
+        "results/checks/convergence.csv",
+    log:
+        "results/logs/check_convergence.log",
+    benchmark:
+        "results/benchmarks/check_convergence.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima check-convergence --summary {input} --out {output} --threads {threads} 2> {log}"
+
+
+CHECK_TABLES.append(rules.check_convergence.output[0])

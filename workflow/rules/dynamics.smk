@@ -88,28 +88,8 @@ rule dynamics_table:
         "bigbadminima dynamics-table {input} --out {output} --threads {threads} 2> {log}"
 
 
-rule check_dynamics_curves:
-    """Checks of the full CHSCK runs: first passage vs §G, end state vs m*, μ*, ε*, the plateau's μ, no escape below GF."""
-    input:
-        rules.dynamics_table.output[0],
-    output:
-        "results/checks/dynamics_curves.csv",
-    log:
-        "results/logs/check_dynamics_curves.log",
-    benchmark:
-        "results/benchmarks/check_dynamics_curves.tsv"
-    threads: 1
-    conda:
-        CONDA_ENV
-    shell:
-        "bigbadminima check-dynamics --table {input} --out {output} --threads {threads} 2> {log}"
-
-
-CHECK_TABLES.append(rules.check_dynamics_curves.output[0])
-
-
 rule gf_threshold:
-    """Growth rates -> numerical GF threshold with its interval; escape times; the stage's checks."""
+    """Growth rates -> numerical GF threshold with its interval; escape times; [PS]-style power laws."""
     input:
         rates=DYNAMICS_RATES,
         curves=DYNAMICS_ESCAPE_CURVES,
@@ -117,7 +97,7 @@ rule gf_threshold:
         threshold="results/tables/gf_threshold_numerical.csv",
         rates="results/tables/growth_rates.csv",
         escape="results/tables/escape_times.csv",
-        checks="results/checks/dynamics.csv",
+        power_law="results/tables/gf_threshold_power_law.csv",
     log:
         "results/logs/gf_threshold.log",
     benchmark:
@@ -133,8 +113,31 @@ rule gf_threshold:
         "bigbadminima gf-threshold --rates {input.rates} --curves {input.curves} "
         "--t-min-fraction {params.t_min_fraction} --bootstrap-seed {params.seed} --escape-m0 {params.escape_m0} "
         "--threshold-table {output.threshold} --rates-table {output.rates} --escape-table {output.escape} "
-        "--checks {output.checks} --threads {threads} 2> {log}"
+        "--power-law-table {output.power_law} --threads {threads} 2> {log}"
 
 
 ALL_TARGETS.append(rules.gf_threshold.output.threshold)
-CHECK_TABLES.append(rules.gf_threshold.output.checks)
+
+
+rule check_dynamics:
+    """Checks of the large-N stage: full runs (first passage, end state, plateau μ, no escape below GF),
+    λ_∞ vs the BBP rate, the numerical threshold's interval around the closed form."""
+    input:
+        curves=rules.dynamics_table.output[0],
+        rates=rules.gf_threshold.output.rates,
+        thresholds=rules.gf_threshold.output.threshold,
+    output:
+        "results/checks/dynamics.csv",
+    log:
+        "results/logs/check_dynamics.log",
+    benchmark:
+        "results/benchmarks/check_dynamics.tsv"
+    threads: 1
+    conda:
+        CONDA_ENV
+    shell:
+        "bigbadminima check-dynamics --curves {input.curves} --rates {input.rates} --thresholds {input.thresholds} "
+        "--out {output} --threads {threads} 2> {log}"
+
+
+CHECK_TABLES.append(rules.check_dynamics.output[0])

@@ -1,4 +1,4 @@
-"""Audit trail: ``check-simulation``, ``check-dynamics``, ``check-landscape``, ``reproduction``,
+"""Audit trail: ``check-<stage>`` (simulation, dynamics, landscape, convergence), ``reproduction``,
 ``reproduction-verdict``, ``manifest``, ``verify``.
 
 The conventions (checks tables, reproduction table, manifest) are described in
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from ._common import (
@@ -21,80 +22,106 @@ from ._common import (
     wrap_parameter_errors,
     write_table,
 )
+from .simulation import TRAJECTORY_COLUMNS
 
-#: Columns of those tables that may hold NaN (ML-AMP iterates: no step size on state-evolution rows).
-OPTIONAL_VALUES = {"amp-runs": ("step",), "zero-overlap": ("outlier",)}
-#: Tables read by ``check-landscape``: option -> (what it is, where the pipeline writes it, columns it needs).
-LANDSCAPE_TABLES = {
-    "thresholds": ("threshold lines", "thresholds.csv", ["p", "delta_p", "threshold", "inv_delta2"]),
-    "complexity": ("Σ_min(m) table", "complexity_minima.csv",
-                   ["p", "delta_p", "inv_delta2", "kind", "overlap", "complexity", "is_triv", "triv"]),
-    "points": ("reference-state table", "landscape_points.csv", ["p", "delta_p", "inv_delta2", "state", "overlap", "energy"]),
-    "threshold-spectrum": ("threshold-state Hessian table", "threshold_spectrum.csv",
-                           ["p", "delta_p", "inv_delta2", "multiplier", "complexity"]),
-    "hessian-states": ("finite-N Hessian state table", "hessian_states.csv",
-                       ["p", "delta_p", "n", "inv_delta2", "seed", "flow", "time", "overlap", "multiplier",
-                        "lowest", "second_lowest", "highest"]),
-    "amp-runs": ("ML-AMP iterate table", "amp_runs.csv",
-                 ["p", "delta_p", "n", "method", "inv_delta2", "seed", "iteration", "overlap", "step"]),
-    "zero-overlap": ("table of the stationary points at m = 0", "zero_overlap_states.csv",
-                     ["p", "delta_p", "inv_delta2", "multiplier", "complexity", "outlier", "kind",
-                      "switch_complexity"]),
-    "amp-theory": ("ML-AMP fixed-point table", "amp_theory.csv",
-                   ["p", "delta_p", "inv_delta2", "state_evolution_fixed_point"]),
-    "trajectories": ("trajectory table", "simulation.csv",
-                     ["p", "n", "delta_p", "inv_delta2", "seed", "replica", "time", "overlap", "energy",
-                      "multiplier"]),
+
+@dataclass(frozen=True)
+class TableInput:
+    """One table a ``check-<stage>`` command reads: what it is, where the pipeline writes it (under
+    results/tables/), the columns the checks need, those of them that may hold NaN, and the columns
+    whose combination is unique per row."""
+
+    what: str
+    file: str
+    columns: tuple[str, ...]
+    optional: tuple[str, ...] = ()
+    unique: tuple[str, ...] = ()
+
+
+#: The ``check-<stage>`` commands: stage -> (help, description, {option: table}); each calls
+#: ``bigbadminima.reproduction.<stage>_checks`` with the tables as keyword arguments (options with "_").
+CHECK_COMMANDS = {
+    "simulation": (
+        "checks table of the finite-N gradient-flow stage (end-point overlap vs m*, energy descent)",
+        "For 1/Δ2 above the closed-form GF threshold (theory.md §D.6) at the largest N, the final overlap "
+        "of the escaped runs against m* (§D.5); and that the energy never rises along a run (§B.1).",
+        {"trajectories": TableInput("trajectory table", "simulation.csv", tuple(TRAJECTORY_COLUMNS))},
+    ),
+    "dynamics": (
+        "checks table of the large-N dynamics (full runs, growth rates, numerical GF threshold)",
+        "From the smallest m0 of the full CHSCK runs: the first passage m > 0.4 against theory.md §G, the "
+        "end state of the escaped runs against the good minimum (§D.5), μ on the plateau against "
+        "2√f''(1) (§D.4), no escape below the closed-form threshold (§D.6). From the growth-rate runs: "
+        "λ_∞ against (θ − σ)²/θ and the numerical threshold's interval around the closed form (§D.6).",
+        {
+            "curves": TableInput("table of CHSCK runs", "dynamics.csv", (
+                "p", "delta_p", "inv_delta2", "m0", "time", "overlap", "multiplier", "energy"),
+                unique=("p", "delta_p", "inv_delta2", "m0", "time")),
+            "rates": TableInput("growth-rate table", "growth_rates.csv", (
+                "p", "delta_p", "inv_delta2", "rate_inf", "rate_inf_err", "t_max")),
+            "thresholds": TableInput("numerical threshold table", "gf_threshold_numerical.csv", (
+                "p", "delta_p", "inv_delta2_gf", "ci_low", "ci_high", "confidence", "points",
+                "inv_delta2_min", "inv_delta2_max"), unique=("p", "delta_p")),
+        },
+    ),
+    "landscape": (
+        "checks table of the landscape stage (thresholds, complexity, Hessians, ML-AMP vs theory)",
+        "The thresholds, threshold-state and good-minimum numbers against theory.md §G; the ordering of the "
+        "thresholds (§D.7); the stationary points at m = 0 (§D.6, §D.7); the Kac-Rice zero at the ML-AMP "
+        "fixed points (§D.2, §E.2); finite-N Hessian spectra of the plateau states (§D.1, §D.4), finite-N "
+        "ML-AMP and gradient-flow end points (§D.5) within their measured spreads.",
+        {
+            "thresholds": TableInput("threshold lines", "thresholds.csv", ("p", "delta_p", "threshold", "inv_delta2")),
+            "complexity": TableInput("Σ_min(m) table", "complexity_minima.csv", (
+                "p", "delta_p", "inv_delta2", "kind", "overlap", "complexity", "is_triv", "triv")),
+            "points": TableInput("reference-state table", "landscape_points.csv", (
+                "p", "delta_p", "inv_delta2", "state", "overlap", "energy")),
+            "threshold_spectrum": TableInput("threshold-state Hessian table", "threshold_spectrum.csv", (
+                "p", "delta_p", "inv_delta2", "multiplier", "complexity")),
+            "hessian_states": TableInput("finite-N Hessian state table", "hessian_states.csv", (
+                "p", "delta_p", "n", "inv_delta2", "seed", "flow", "time", "overlap", "multiplier", "lowest",
+                "second_lowest", "highest")),
+            "amp_runs": TableInput("ML-AMP iterate table", "amp_runs.csv", (
+                "p", "delta_p", "n", "method", "inv_delta2", "seed", "iteration", "overlap", "step"),
+                optional=("step",)),
+            "amp_theory": TableInput("ML-AMP fixed-point table", "amp_theory.csv", (
+                "p", "delta_p", "inv_delta2", "state_evolution_fixed_point")),
+            "trajectories": TableInput("trajectory table", "simulation.csv", (
+                "p", "n", "delta_p", "inv_delta2", "seed", "replica", "time", "overlap", "energy", "multiplier")),
+            "zero_overlap": TableInput("table of the stationary points at m = 0", "zero_overlap_states.csv", (
+                "p", "delta_p", "inv_delta2", "multiplier", "complexity", "outlier", "kind", "switch_complexity"),
+                optional=("outlier",)),
+        },
+    ),
+    "convergence": (
+        "checks table of the finite-N -> large-N convergence stage (band of the median, spread exponent)",
+        "The large-N CHSCK curve inside the simultaneous bootstrap band of the median finite-N trajectory at "
+        "the largest N (theory.md §C.1), and the exponent of the spread of the runs, N^-1/2 (§C.4).",
+        {"summary": TableInput("convergence summary", "convergence.csv", (
+            "p", "delta_p", "inv_delta2", "m0", "n", "runs", "instances", "deviation", "standardised_deviation",
+            "critical_value", "band_level", "exponent", "exponent_standard_error", "n_min", "n_max",
+            "curve_overlap_error", "curve_method", "t_max"), unique=("n",))},
+    ),
 }
 
 
-def _add_one_table_check(subparsers, name: str, help_text: str, description: str, table: str, out: str, func):
-    """A ``check-*`` command that reads one table (``--table``) and writes a checks table (``--out``)."""
-    parser = subparsers.add_parser(name, help=help_text, description=description)
-    parser.add_argument("--table", required=True, help=table)
-    parser.add_argument("--out", required=True, help=f"checks table to write ({out})")
-    add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=["table"], outputs=["out"])
-    parser.set_defaults(func=func)
+def _option(name: str) -> str:
+    return "--" + name.replace("_", "-")
 
 
 def register(subparsers) -> None:
-    _add_one_table_check(
-        subparsers, "check-simulation",
-        "checks table of the finite-N gradient-flow stage (end-point overlap vs m*, energy descent)",
-        "Read the aggregated trajectory table and write the stage's checks table "
-        "(bigbadminima.reproduction.simulation_checks): for 1/Δ2 above the closed-form GF threshold "
-        "(theory.md §D.6) at the largest N, the final overlap of the escaped runs against m* (§D.5); "
-        "and that the energy never rises along a run (§B.1).",
-        "aggregated trajectories (results/tables/simulation.csv)", "results/checks/simulation.csv",
-        cmd_check_simulation,
-    )
-    _add_one_table_check(
-        subparsers, "check-dynamics",
-        "checks table of the large-N curves (first passage, end state, plateau, no escape below threshold)",
-        "Read the table of full CHSCK runs (`bigbadminima dynamics-table`) and write its checks "
-        "table (bigbadminima.reproduction.dynamics_curve_checks): from the smallest m0, the first passage "
-        "m > 0.4 against theory.md §G, the end state of the escaped runs against the good minimum (§D.5), "
-        "μ on the plateau against 2√f''(1) (§D.4) and no escape below the closed-form threshold (§D.6).",
-        "full CHSCK runs (results/tables/dynamics.csv)", "results/checks/dynamics_curves.csv",
-        cmd_check_dynamics,
-    )
-
-    parser = subparsers.add_parser(
-        "check-landscape",
-        help="checks table of the landscape stage (thresholds, complexity, Hessians, ML-AMP vs theory)",
-        description="Read the landscape stage's tables and write its checks table "
-        "(bigbadminima.reproduction.landscape_checks): the thresholds, threshold-state and good-minimum "
-        "numbers against theory.md §G; the identity and ordering of the thresholds (§D.6, §D.7); the "
-        "Kac-Rice zero at the ML-AMP fixed points (§D.2, §E.2); finite-N Hessian spectra of the plateau "
-        "states (§D.1, §D.4), finite-N ML-AMP and gradient-flow end points (§D.5) within finite-N tolerances.",
-    )
-    for option, (what, name, _) in LANDSCAPE_TABLES.items():
-        parser.add_argument(f"--{option}", required=True, help=f"{what} (results/tables/{name})")
-    parser.add_argument("--out", required=True, help="checks table to write (results/checks/landscape.csv)")
-    add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=[option.replace("-", "_") for option in LANDSCAPE_TABLES], outputs=["out"])
-    parser.set_defaults(func=cmd_check_landscape)
+    for stage, (help_text, description, tables) in CHECK_COMMANDS.items():
+        parser = subparsers.add_parser(
+            f"check-{stage}", help=help_text,
+            description=f"Read the {stage} stage's tables and write its checks table "
+            f"(bigbadminima.reproduction.{stage}_checks): {description}",
+        )
+        for name, table in tables.items():
+            parser.add_argument(_option(name), dest=name, required=True, help=f"{table.what} (results/tables/{table.file})")
+        parser.add_argument("--out", required=True, help=f"checks table to write (results/checks/{stage}.csv)")
+        add_threads_argument(parser, pinned=False)
+        declare_files(parser, inputs=list(tables), outputs=["out"])
+        parser.set_defaults(func=cmd_check, stage=stage)
 
     parser = subparsers.add_parser(
         "reproduction",
@@ -157,43 +184,15 @@ def register(subparsers) -> None:
 
 
 @wrap_parameter_errors
-def cmd_check_simulation(args) -> int:
-    from ..reproduction import simulation_checks
-    from .simulation import TRAJECTORY_COLUMNS
+def cmd_check(args) -> int:
+    from .. import reproduction
 
-    table = read_table(args.table, "trajectory table", TRAJECTORY_COLUMNS)
-    checks = simulation_checks(table)
+    tables = {name: read_table(getattr(args, name), table.what, table.columns, optional=table.optional,
+                               unique=table.unique)
+              for name, table in CHECK_COMMANDS[args.stage][2].items()}
+    checks = getattr(reproduction, f"{args.stage}_checks")(**tables)
     write_table(checks, args.out)
-    print(f"{len(checks)} checks of the simulation stage -> {args.out}", file=sys.stderr)
-    return 0
-
-
-#: Columns ``check-dynamics`` reads from the table of full CHSCK runs.
-DYNAMICS_CURVE_COLUMNS = ["p", "delta_p", "inv_delta2", "m0", "time", "overlap", "multiplier", "energy"]
-
-
-def cmd_check_dynamics(args) -> int:
-    from ..reproduction import dynamics_curve_checks
-
-    table = read_table(args.table, "table of CHSCK runs", DYNAMICS_CURVE_COLUMNS,
-                       unique=["p", "delta_p", "inv_delta2", "m0", "time"])
-    checks = dynamics_curve_checks(table)
-    write_table(checks, args.out)
-    print(f"{len(checks)} checks of the large-N curves -> {args.out}", file=sys.stderr)
-    return 0
-
-
-@wrap_parameter_errors
-def cmd_check_landscape(args) -> int:
-    from ..reproduction import landscape_checks
-
-    tables = {}
-    for option, (what, _, columns) in LANDSCAPE_TABLES.items():
-        path = getattr(args, option.replace("-", "_"))
-        tables[option.replace("-", "_")] = read_table(path, what, columns, optional=OPTIONAL_VALUES.get(option, ()))
-    checks = landscape_checks(**tables)
-    write_table(checks, args.out)
-    print(f"{len(checks)} checks of the landscape stage -> {args.out}", file=sys.stderr)
+    print(f"{len(checks)} checks of the {args.stage} stage -> {args.out}", file=sys.stderr)
     return 0
 
 

@@ -4,7 +4,7 @@
                            starts, one row per run and recorded time;
 * ``convergence-summary``  the runs of every N against the CHSCK curve from the same m0: median
                            trajectories with bootstrap bands, D(N) = max_t |median m_N − m_∞|, the
-                           exponent of D(N) ∝ N^-b, and the stage's checks table.
+                           exponent of D(N) ∝ N^-b (the stage's checks: ``check-convergence``, reproduction/convergence.py).
 """
 
 from __future__ import annotations
@@ -34,10 +34,6 @@ from ._common import (
 
 #: Level of the simultaneous bootstrap band that must hold the large-N curve.
 BAND_LEVEL = 0.99
-#: Cluster-bootstrap standard errors allowed between the fitted and the expected exponent (a 3σ test).
-STANDARD_ERRORS = 3.0
-#: Exponent of S(N) ∝ N^-a for the O(1/(m0√N)) fluctuations of a run (theory.md §C.4).
-SPREAD_EXPONENT = 0.5
 
 
 def register(subparsers) -> None:
@@ -66,12 +62,12 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser(
         "convergence-summary",
-        help="finite-N runs against the CHSCK curve: distances, their exponent in N, checks",
+        help="finite-N runs against the CHSCK curve: distances and their exponent in N",
         description="Compare the `convergence-run` tables of several N with the `bigbadminima dynamics` "
         "curve from the same m0: median trajectory per N with a cluster-bootstrap band (instances "
         "resampled), D(N) = max_t |median m_N(t) - m_inf(t)|, the spread S(N) = max_t of the "
         "interquartile range of m(t) across runs and the least-squares exponent of S ∝ N^-a "
-        "with a bootstrap interval, and the checks table of the stage (bigbadminima.reproduction).",
+        "with a bootstrap interval.",
     )
     parser.add_argument("inputs", nargs="+", help="tables written by `bigbadminima convergence-run`")
     parser.add_argument("--curve", required=True, help="the large-N run (`bigbadminima dynamics` table)")
@@ -81,9 +77,8 @@ def register(subparsers) -> None:
     parser.add_argument("--confidence", type=positive_float, default=0.95, help="interval level (default 0.95)")
     parser.add_argument("--curves-out", required=True, help="median trajectories and m_inf per N (.csv)")
     parser.add_argument("--summary-out", required=True, help="D(N), S(N), their intervals, the exponent fit (.csv)")
-    parser.add_argument("--checks", required=True, help="checks table of the stage (.csv, reproduction.py)")
     add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=["inputs", "curve"], outputs=["curves_out", "summary_out", "checks"])
+    declare_files(parser, inputs=["inputs", "curve"], outputs=["curves_out", "summary_out"])
     parser.set_defaults(func=cmd_summary)
 
 
@@ -138,39 +133,12 @@ def _read_finite_runs(paths: list[str]):
     return runs
 
 
-def _check_rows(comparisons, fit, point: str, curve_error: float, curve_source: str) -> list[dict]:
-    """The stage's checks: the large-N curve in the band of the median at the largest N, and the
-    exponent a of S(N) ∝ N^-a."""
-    from ..reproduction import check_row
-
-    largest = max(comparisons, key=lambda comparison: comparison.n)
-    exponent_error = fit["exponent_standard_error"]
-    return [
-        check_row(
-            "convergence", "Z = max over t of |median over runs of m_N(t) − m_∞(t)| / se(t), largest N "
-            f"(D = {largest.deviation:.4f} unstandardised)",
-            f"{point}, N={largest.n}, {largest.instances} instances × {largest.runs // largest.instances} starts",
-            0.0, curve_source, largest.standardised_deviation, largest.critical_value(BAND_LEVEL),
-            f"simultaneous {100 * BAND_LEVEL:g} % cluster-bootstrap band of the median trajectory (instances "
-            f"resampled; se(t) its bootstrap standard error), after the large-N Richardson error "
-            f"({curve_error:.1e}); the median cancels the O(1/(m0√N)) fluctuation of a run at first order",
-        ),
-        check_row(
-            "convergence", "exponent a of the spread S(N) = max_t interquartile range of m(t) across runs "
-            "∝ N^-a", f"{point}, N = {fit['n_min']}..{fit['n_max']}",
-            SPREAD_EXPONENT, "runs fluctuate by O(1/(m0√N)) about the large-N curve (theory.md §C.4)",
-            fit["exponent"], STANDARD_ERRORS * exponent_error,
-            f"{STANDARD_ERRORS:g} cluster-bootstrap standard errors of the fitted exponent ({exponent_error:.3f})",
-        ),
-    ]
-
-
 @wrap_parameter_errors
 def cmd_summary(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from ..convergence import compare_size, convergence_exponent
+    from ..convergence import compare_size, convergence_exponent, summary_table
     from .dynamics import read_dynamics_tables
 
     if not 0 < args.confidence < 1:
@@ -193,24 +161,15 @@ def cmd_summary(args) -> int:
         for n, group in runs.groupby("n", sort=True)
     ]
     fit = convergence_exponent(comparisons, "spread", args.confidence)
-    point = (f"p={int(finite_point['p'])}, Δp={finite_point['delta_p']:g}, 1/Δ2={finite_point['inv_delta2']:g}, "
-             f"m0={finite_point['m0']:g}, t ≤ {runs['time'].max():g}")
-    curve_source = (f"CHSCK solution from the same m0 (theory.md §C.1; `bigbadminima dynamics`, "
-                    f"{curve['method'].iloc[0]} scheme)")
     curves = pd.concat([pd.DataFrame({
         "n": c.n, "time": c.times, "median": c.median, "band_low": c.band_low, "band_high": c.band_high,
         "overlap_large_n": c.reference,
     }) for c in comparisons], ignore_index=True)
-    summary = pd.DataFrame([{**c.summary_row(args.confidence), "standardised_deviation": c.standardised_deviation,
-                             "critical_value": c.critical_value(BAND_LEVEL), "band_level": BAND_LEVEL}
-                            for c in comparisons])
-    for name, value in {**fit, "confidence": args.confidence, "curve_overlap_error": curve_error}.items():
-        summary[name] = value
-    for column in model:
-        summary.insert(0, column, finite_point[column])
+    summary = summary_table(comparisons, fit, args.confidence, BAND_LEVEL, {
+        **{column: finite_point[column] for column in model}, "curve_overlap_error": curve_error,
+        "curve_method": curve["method"].iloc[0], "t_max": runs["time"].max()})
     write_table(curves, args.curves_out)
     write_table(summary, args.summary_out)
-    write_table(pd.DataFrame(_check_rows(comparisons, fit, point, curve_error, curve_source)), args.checks)
     for c in comparisons:
         print(f"N={c.n}: {c.runs} runs on {c.instances} instances, D = {c.deviation:.4f}, Z = "
               f"{c.standardised_deviation:.2f} (critical {c.critical_value(BAND_LEVEL):.2f}), spread "

@@ -4,8 +4,9 @@
 energy, overlap_error, [log_overlap_ratio,] then the run's parameters, with t_max and the solver's
 end time t_end, which a reader checks the table reaches). ``dynamics-table`` gathers full runs with the
 closed-form levels the figure draws (2√f''(1), m*, μ*, ε*). ``gf-threshold`` turns m0 -> 0⁺ runs
-into growth rates, the numerical gradient-flow threshold with its interval, escape-time tables
-and the stage's checks table (fits.py, theory.md §C.3, §C.5, §D.6).
+into growth rates, the numerical gradient-flow threshold with its interval, escape-time tables and
+[PS]-style power-law extrapolations (growth.py, fits.py, theory.md §C.3, §C.5, §D.6). The stage's
+checks are ``check-dynamics`` (reproduction/dynamics.py).
 """
 
 from __future__ import annotations
@@ -103,10 +104,11 @@ def register(subparsers) -> None:
     parser.add_argument("--threshold-table", required=True, help="numerical threshold points (.csv)")
     parser.add_argument("--rates-table", required=True, help="growth rates per run and time (.csv)")
     parser.add_argument("--escape-table", required=True, help="escape times and fitted divergences (.csv)")
-    parser.add_argument("--checks", required=True, help="checks table of the stage (.csv, reproduction.py)")
+    parser.add_argument("--power-law-table", required=True,
+                        help="[PS]-style power-law extrapolations of the escape times (.csv)")
     add_threads_argument(parser, pinned=False)
     declare_files(parser, inputs=["rates", "curves"],
-                  outputs=["threshold_table", "rates_table", "escape_table", "checks"])
+                  outputs=["threshold_table", "rates_table", "escape_table", "power_law_table"])
     parser.set_defaults(func=cmd_gf_threshold)
 
 
@@ -163,8 +165,6 @@ def cmd_dynamics(args) -> int:
 def read_dynamics_tables(paths: list[str], linear: bool):
     """The `bigbadminima dynamics` tables at ``paths``, each checked for its columns and its kind
     (``linear``: m0 -> 0+ runs; otherwise full runs). Unreadable or foreign files are a CliError."""
-    import pandas as pd
-
     what = "`bigbadminima dynamics` table"
     columns = RUN_COLUMNS + PARAMETER_COLUMNS + (["log_overlap_ratio"] if linear else [])
     # an m0 -> 0+ run has no overlap, only log(m/m0); the error estimate is NaN without its half-resolution run
@@ -211,106 +211,35 @@ def cmd_dynamics_table(args) -> int:
 
 @wrap_parameter_errors
 def cmd_gf_threshold(args) -> int:
-    import numpy as np
-    import pandas as pd
+    from .. import growth
 
-    from .. import fits
-    from ..landscape import gf_threshold
-    from ..params import ModelParams
-    from ..reproduction import check_row
-
-    rate_rows, point_rows = [], []
-    for frame in read_dynamics_tables(args.rates, linear=True):
-        first = frame.iloc[0]
-        p, delta_p, theta = int(first["p"]), float(first["delta_p"]), float(first["inv_delta2"])
-        params = ModelParams.from_inv_delta2(p, theta, delta_p)
-        t, log_ratio = frame["time"].to_numpy(), frame["log_overlap_ratio"].to_numpy()
-        error = frame["overlap_error"].to_numpy()  # Richardson error of log_overlap_ratio in linear runs
-        centres, rates = fits.growth_rate(t, log_ratio, 10)
-        try:
-            limit = fits.rate_limit(t, log_ratio, error, args.t_min_fraction)
-        except (ValueError, RuntimeError) as exc:
-            raise CliError(f"p={p}, Δp={delta_p:g}, 1/Δ2={theta:g}: rate extrapolation failed ({exc})") from exc
-        closed = (theta - params.sigma) ** 2 / theta if theta > params.sigma else 0.0
-        mu = np.interp(centres, t, frame["multiplier"].to_numpy())
-        rate_rows.append(pd.DataFrame({
-            "p": p, "delta_p": delta_p, "inv_delta2": theta, "time": centres, "rate": rates, "multiplier": mu,
-            "rate_inf": limit.rate_inf, "rate_inf_err": limit.rate_inf_err, "rate_exponent": limit.exponent,
-            "rate_inf_closed_form": closed, "t_max": t[-1],
-        }))
-        point = {"p": p, "delta_p": delta_p, "inv_delta2": theta, "rate_inf": limit.rate_inf,
-                 "rate_inf_err": limit.rate_inf_err}
-        for m0 in args.escape_m0:
-            point[f"t_escape_linear_{m0:g}"] = fits.linear_escape_time(t, log_ratio, m0)
-        point_rows.append(point)
-        print(f"p={p} Δp={delta_p:g} 1/Δ2={theta:g}: λ_∞ = {limit.rate_inf:.5f} ± {limit.rate_inf_err:.5f} "
-              f"(closed form {closed:.5f}, exponent {limit.exponent:.2f})", file=sys.stderr)
-    points = pd.DataFrame(point_rows)
-
-    threshold_rows, escape_rows, checks = [], [], []
-    for (p, delta_p), group in points.groupby(["p", "delta_p"], sort=True):
-        group = group.sort_values("inv_delta2")
-        closed = float(gf_threshold(int(p), float(delta_p)))
-        try:
-            fit = fits.threshold_from_rates(group["inv_delta2"], group["rate_inf"], group["rate_inf_err"],
-                                            confidence=args.confidence, seed=args.bootstrap_seed)
-        except ValueError as exc:
-            raise CliError(f"p={p}, Δp={delta_p:g}: threshold fit failed ({exc})") from exc
-        threshold_rows.append({
-            "p": int(p), "delta_p": float(delta_p), "inv_delta2_gf": fit.threshold, "ci_low": fit.ci_low,
-            "ci_high": fit.ci_high, "closed_form": closed, "confidence": fit.confidence, "points": fit.points,
-            "inv_delta2_min": group["inv_delta2"].min(), "inv_delta2_max": group["inv_delta2"].max(),
-            "relative_deviation": (fit.threshold - closed) / closed,
-        })
-        print(f"p={p} Δp={delta_p:g}: 1/Δ2_GF = {fit.threshold:.4f} [{fit.ci_low:.4f}, {fit.ci_high:.4f}] "
-              f"vs closed form {closed:.4f} ({100 * (fit.threshold - closed) / closed:+.2f} %)", file=sys.stderr)
-        parameters = f"p={int(p)}, Δp={float(delta_p):g}, 1/Δ2 in [{group['inv_delta2'].min():g}, {group['inv_delta2'].max():g}]"
-        half_width = max(fit.threshold - fit.ci_low, fit.ci_high - fit.threshold)
-        checks.append(check_row(
-            "escape_time", "numerical GF threshold 1/Δ2_GF (fit of √(θ λ_∞))", parameters, closed,
-            "closed form 1/Δ2_GF = [1 + √(1 + 4(p-1)/Δp)]/2, theory.md §D.6", fit.threshold,
-            max(0.01 * closed, half_width),
-            f"issue goal 1 % of the closed form, or the {100 * fit.confidence:g} % interval half-width "
-            f"({half_width:.4f}) if larger: λ_∞ are extrapolated from finite-time, finite-resolution runs",
-        ))
-        # escape times: predictions of the linear runs, and the divergence implied by the fit
-        dense = np.linspace(fit.threshold + 0.02 * (group["inv_delta2"].max() - fit.threshold),
-                            group["inv_delta2"].max(), 60)
-        usable = group[group["rate_inf"] > 0]
-        coefficients = np.polyfit(usable["inv_delta2"], np.sqrt(usable["inv_delta2"] * usable["rate_inf"]),
-                                  2 if len(usable) >= 4 else 1, w=1 / np.maximum(usable["rate_inf_err"], 1e-12))
-        fitted_rate = np.polyval(coefficients, dense) ** 2 / dense
-        for m0 in args.escape_m0:
-            for _, row in group.iterrows():
-                escape_rows.append({"p": p, "delta_p": delta_p, "inv_delta2": row["inv_delta2"], "m0": m0,
-                                    "t_escape": row[f"t_escape_linear_{m0:g}"], "kind": "linear run"})
-            for theta, rate in zip(dense, fitted_rate):
-                escape_rows.append({"p": p, "delta_p": delta_p, "inv_delta2": theta, "m0": m0,
-                                    "t_escape": math.log(fits.ESCAPE_LEVEL / m0) / rate, "kind": "fit: log(0.4/m0)/λ_∞"})
-
-    for frame in read_dynamics_tables(args.curves, linear=False) if args.curves else []:
-        first = frame.iloc[0]
-        escape_rows.append({"p": int(first["p"]), "delta_p": float(first["delta_p"]),
-                            "inv_delta2": float(first["inv_delta2"]), "m0": float(first["m0"]),
-                            "t_escape": fits.escape_time(frame["time"], frame["overlap"]), "kind": "full run"})
-    escape = pd.DataFrame(escape_rows)
-    for (p, delta_p, m0), group in escape[escape["kind"] == "full run"].groupby(["p", "delta_p", "m0"]):
-        measured = group.dropna(subset=["t_escape"])
-        if len(measured) >= 4:
-            theta_c, amplitude, gamma = fits.power_law_threshold(measured["inv_delta2"], measured["t_escape"])
-            dense = np.linspace(measured["inv_delta2"].min(), measured["inv_delta2"].max(), 60)
-            escape = pd.concat([escape, pd.DataFrame({
-                "p": p, "delta_p": delta_p, "inv_delta2": dense, "m0": m0,
-                "t_escape": amplitude * (dense - theta_c) ** (-gamma), "kind": f"power law (θ_c = {theta_c:.3f})",
-            })], ignore_index=True)
-            print(f"p={p} Δp={delta_p:g} m0={m0:g}: [PS]-style power law t = A(θ-θ_c)^-γ gives θ_c = "
-                  f"{theta_c:.4f}, γ = {gamma:.2f}", file=sys.stderr)
-
+    if not 0 < args.confidence < 1:
+        raise CliError(f"--confidence must lie in (0, 1), got {args.confidence:g}")
+    try:
+        rates, points = growth.rate_limit_table(read_dynamics_tables(args.rates, linear=True),
+                                                args.t_min_fraction, args.escape_m0)
+        thresholds = growth.threshold_table(points, args.confidence, args.bootstrap_seed)
+        escape = growth.escape_table(points, thresholds, read_dynamics_tables(args.curves, linear=False)
+                                     if args.curves else [], args.escape_m0)
+        power_laws = growth.power_law_table(escape)
+    except ValueError as exc:
+        raise CliError(str(exc)) from exc
+    for _, point in points.iterrows():
+        print(f"p={point['p']:g} Δp={point['delta_p']:g} 1/Δ2={point['inv_delta2']:g}: λ_∞ = "
+              f"{point['rate_inf']:.5f} ± {point['rate_inf_err']:.5f} (closed form {point['rate_inf_closed_form']:.5f})",
+              file=sys.stderr)
+    for _, fit in thresholds.iterrows():
+        print(f"p={fit['p']:g} Δp={fit['delta_p']:g}: 1/Δ2_GF = {fit['inv_delta2_gf']:.4f} [{fit['ci_low']:.4f}, "
+              f"{fit['ci_high']:.4f}] vs closed form {fit['closed_form']:.4f} "
+              f"({100 * fit['relative_deviation']:+.2f} %)", file=sys.stderr)
+    for _, fit in power_laws.iterrows():
+        print(f"p={fit['p']:g} Δp={fit['delta_p']:g} m0={fit['m0']:g} ({fit['kind']}): [PS]-style power law "
+              f"t = A(θ-θ_c)^-γ gives θ_c = {fit['inv_delta2_c']:.4f}, γ = {fit['exponent']:.2f}", file=sys.stderr)
     outputs = [
-        (args.threshold_table, pd.DataFrame(threshold_rows)),
-        (args.rates_table, pd.concat(rate_rows, ignore_index=True)),
-        (args.escape_table, escape),
-        (args.checks, pd.DataFrame(checks)),
+        (args.threshold_table, thresholds),
+        (args.rates_table, rates),
+        (args.escape_table, growth.power_law_curves(escape, power_laws)),
+        (args.power_law_table, power_laws),
     ]
     for path, table in outputs:
         write_table(table, path)
