@@ -116,7 +116,7 @@ rule gf_threshold:
         "--power-law-table {output.power_law} --threads {threads} 2> {log}"
 
 
-ALL_TARGETS.append(rules.gf_threshold.output.threshold)
+ALL_TARGETS += [rules.gf_threshold.output.threshold, rules.gf_threshold.output.power_law]
 
 
 rule check_dynamics:
