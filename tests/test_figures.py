@@ -13,6 +13,7 @@ from .conftest import REPO, copy_workflow, run_snakemake
 
 FIGURES = yaml.safe_load((REPO / "workflow" / "figures.yaml").read_text())
 NAMES = [figure["name"] for figure in FIGURES]
+NOTEBOOKS = {figure["name"]: figure.get("notebook", figure["name"]) for figure in FIGURES}
 
 
 def readme_figure_rows() -> list[list[str]]:
@@ -33,28 +34,29 @@ def test_the_readme_figure_table_is_the_figure_table_in_its_order():
     assert [re.match(r"`(\w+)\.png/\.pdf`", row[0]).group(1) for row in rows] == NAMES
     for name, row in zip(NAMES, rows):
         assert row[2] == f"`fig_{name}` in `figures.smk`", row[2]
-        assert row[3] == f"`fig_{name}.py`", row[3]
+        assert row[3] == f"`fig_{NOTEBOOKS[name]}.py`", row[3]
 
 
 def test_every_notebook_and_caption_belongs_to_one_figure():
     assert len(set(NAMES)) == len(NAMES)
     notebooks = sorted(path.stem.removeprefix("fig_") for path in (REPO / "workflow" / "notebooks").glob("fig_*.py"))
-    assert notebooks == sorted(NAMES)
+    assert notebooks == sorted(set(NOTEBOOKS.values()))
     captions = {path.stem for path in (REPO / "workflow" / "report").glob("*.rst")}
     assert set(NAMES) <= captions
 
 
 @pytest.mark.parametrize("figure", FIGURES, ids=NAMES)
 def test_the_rule_passes_every_notebook_parameter_and_nothing_else(figure):
-    passed = {*figure["tables"], *figure.get("parameters", {}), "figure_stem"}
-    assert parameter_names(figure["name"]) == passed
+    passed = {*figure["tables"], *figure.get("parameters", {}), *figure.get("values", {}), "figure_stem"}
+    assert parameter_names(NOTEBOOKS[figure["name"]]) == passed
 
 
 @pytest.mark.parametrize(("change", "message"), [
     (lambda table: table.append(dict(table[0])), "a name already used: 'phase_diagram'"),
     (lambda table: table[0].update(name="no_such_figure"), "has no workflow/notebooks/fig_no_such_figure.py"),
     (lambda table: table[0].update(tables=["thresholds"]), "tables of figure phase_diagram must map"),
-    (lambda table: table[2].update(parameters={"main_p": "dynamics.no_key"}), "config key dynamics.no_key"),
+    (lambda table: table[3].update(parameters={"main_p": "dynamics.no_key"}), "config key dynamics.no_key"),
+    (lambda table: table[2].update(values={"p": [4]}), "values of figure dynamics_p4 must map"),
 ])
 def test_a_broken_figure_table_stops_snakemake_with_its_reason(tmp_path, change, message):
     workdir = copy_workflow(tmp_path)

@@ -81,9 +81,10 @@ def curve_path(p, delta_p, m0, t_max, inv_delta2):
 
 def load_figure_table(basedir):
     """The figure table (workflow/figures.yaml, one figure rule per entry in figures.smk), checked for unique
-    names, tables and parameters as mappings, and the notebook and caption of every figure present. Each
-    entry gains its report category numbered in the table's order ("2. Large-N gradient flow") and a
-    label that sorts the figures in that order ("03 escape_time")."""
+    names, tables, parameters and values as mappings, and the notebook and caption of every figure present.
+    Each entry gains its notebook (``notebook``, default its name), its report category numbered in the
+    table's order ("2. Large-N gradient flow") and a label that sorts the figures in that order
+    ("03 escape_time")."""
     path = basedir / "workflow" / "figures.yaml"
     try:
         figures = load_yaml_strict(path)
@@ -97,13 +98,17 @@ def load_figure_table(basedir):
         if not isinstance(name, str) or name in names:
             raise WorkflowError(f"{path}: figure {index} has no name, or a name already used: {name!r}")
         names.add(name)
-        if set(figure) - {"name", "category", "tables", "parameters"} or not isinstance(figure.get("category"), str):
-            raise WorkflowError(f"{path}: figure {name} needs a category and only tables, parameters besides")
-        for key in ("tables", "parameters"):
-            if not isinstance(figure.get(key, {}), dict) or not all(isinstance(value, str)
-                                                                    for value in figure.get(key, {}).values()):
-                raise WorkflowError(f"{path}: {key} of figure {name} must map notebook parameters to text")
-        for needed in (f"workflow/notebooks/fig_{name}.py", f"workflow/report/{name}.rst"):
+        if (set(figure) - {"name", "category", "notebook", "tables", "parameters", "values"}
+                or not isinstance(figure.get("category"), str)):
+            raise WorkflowError(f"{path}: figure {name} needs a category and only notebook, tables, parameters, "
+                                "values besides")
+        for key, kinds in (("tables", str), ("parameters", str), ("values", (str, int, float))):
+            if not isinstance(figure.get(key, {}), dict) or not all(
+                    isinstance(value, kinds) and not isinstance(value, bool) for value in figure.get(key, {}).values()):
+                raise WorkflowError(f"{path}: {key} of figure {name} must map notebook parameters to "
+                                    f"{'text' if kinds is str else 'numbers or text'}")
+        figure["notebook"] = figure.get("notebook", name)
+        for needed in (f"workflow/notebooks/fig_{figure['notebook']}.py", f"workflow/report/{name}.rst"):
             if not (basedir / needed).is_file():
                 raise WorkflowError(f"{path}: figure {name} has no {needed}")
         number = categories.setdefault(figure["category"], len(categories) + 1)
@@ -123,9 +128,11 @@ def config_value(key):
 
 
 def notebook_parameters(figure):
-    """The papermill options of one figure's notebook: its tables, its config parameters and where to
-    draw (``-p name=value ...``), as exact text fixed when the rule is defined."""
+    """The papermill options of one figure's notebook: its tables, its config parameters, its fixed values
+    and where to draw (``-p name=value ...``), as exact text fixed when the rule is defined."""
     values = {**figure["tables"],
               **{name: config_value(key) for name, key in figure.get("parameters", {}).items()},
+              **{name: fmt(value) if isinstance(value, (int, float)) else value
+                 for name, value in figure.get("values", {}).items()},
               "figure_stem": f"results/figures/{figure['name']}"}
     return " ".join(f"-p {name}={shlex.quote(str(value))}" for name, value in values.items())

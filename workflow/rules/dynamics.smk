@@ -9,11 +9,17 @@ DYNAMICS = config["dynamics"]
 
 # The exact parameters of each run, by output path (file names only encode them).
 DYNAMICS_CURVE_TABLE = run_table((
-    (curve_path(DYNAMICS["p"], DYNAMICS["delta_p"], m0, t_max, x),
-     {"p": DYNAMICS["p"], "delta_p": DYNAMICS["delta_p"], "m0": m0, "t_max": t_max, "inv_delta2": x})
-    for m0, t_max in ((DYNAMICS["m0"], DYNAMICS["curve_t_max"]), (DYNAMICS["matched_m0"], DYNAMICS["matched_t_max"]))
-    for x in DYNAMICS["curve_inv_delta2"]
-), "dynamics.curve_inv_delta2")
+    *((curve_path(DYNAMICS["p"], DYNAMICS["delta_p"], m0, t_max, x),
+       {"p": DYNAMICS["p"], "delta_p": DYNAMICS["delta_p"], "m0": m0, "t_max": t_max, "inv_delta2": x})
+      for m0, t_max in ((DYNAMICS["m0"], DYNAMICS["curve_t_max"]), (DYNAMICS["matched_m0"], DYNAMICS["matched_t_max"]))
+      for x in DYNAMICS["curve_inv_delta2"]),
+    # the other (p, Δp) of the m(t) figures: from the smallest m0 only
+    *((curve_path(entry["p"], entry["delta_p"], DYNAMICS["m0"], DYNAMICS["curve_t_max"], x),
+       {"p": entry["p"], "delta_p": entry["delta_p"], "m0": DYNAMICS["m0"], "t_max": DYNAMICS["curve_t_max"],
+        "inv_delta2": x})
+      for entry in DYNAMICS["other_curves"]
+      for x in entry["inv_delta2"]),
+), "dynamics.curve_inv_delta2 and dynamics.other_curves")
 DYNAMICS_CURVES = list(DYNAMICS_CURVE_TABLE)
 DYNAMICS_ESCAPE_CURVES = [path for path, run in DYNAMICS_CURVE_TABLE.items() if run["m0"] == fmt(DYNAMICS["m0"])]
 DYNAMICS_RATE_TABLE = run_table((

@@ -1,5 +1,5 @@
 # Every figure: one rule fig_<name> per entry of workflow/figures.yaml (figure -> notebook, tables,
-# config parameters), in the order of that table. A rule runs the notebook through `bigbadminima notebook`
+# config parameters, fixed values), in the order of that table; one notebook may draw several figures. A rule runs the notebook through `bigbadminima notebook`
 # with the tables (and parameters) as papermill parameters; the notebook only loads tables and plots.
 
 FIGURES = load_figure_table(Path(workflow.basedir))
@@ -11,7 +11,7 @@ for _figure in FIGURES:
             f"fig_{_figure['name']}"
         input:
             **_figure["tables"],
-            source=f"workflow/notebooks/fig_{_figure['name']}.py",
+            source=f"workflow/notebooks/fig_{_figure['notebook']}.py",
         output:
             executed=f"results/notebooks/fig_{_figure['name']}.ipynb",
             html=report(

@@ -60,19 +60,31 @@ rule complexity_table:
         "--out {output} --threads {threads} 2> {log}"
 
 
+# The zero-overlap tables: the config's main (p, Δp), then each of landscape.other_points.
+ZERO_OVERLAP_TABLE = run_table((
+    ("results/tables/zero_overlap_states.csv", {"p": LANDSCAPE["p"], "delta_p": LANDSCAPE["delta_p"]}),
+    *((f"results/tables/zero_overlap_states_p{point['p']}_dp{fmt(point['delta_p'])}.csv",
+       {"p": point["p"], "delta_p": point["delta_p"]}) for point in LANDSCAPE["other_points"]),
+), "landscape.other_points")
+
+
 rule zero_overlap_table:
     """Stationary points at m = 0 by μ between 1/Δ2^GF and 1/Δ2^triv: index-one saddles and minima."""
     output:
-        "results/tables/zero_overlap_states.csv",
+        "results/tables/zero_overlap_states{point}.csv",
     log:
-        "results/logs/landscape/zero_overlap_table.log",
+        "results/logs/landscape/zero_overlap_table{point}.log",
     benchmark:
-        "results/benchmarks/landscape/zero_overlap_table.tsv"
+        "results/benchmarks/landscape/zero_overlap_table{point}.tsv"
+    wildcard_constraints:
+        point=r"(_p[0-9]+_dp[0-9.e+-]+)?",
+    params:
+        run=run_parameters(ZERO_OVERLAP_TABLE, "zero-overlap table"),
     threads: LANDSCAPE["threads"]
     conda:
         CONDA_ENV
     shell:
-        f"bigbadminima zero-overlap-table --p {LANDSCAPE['p']} --delta-p {fmt(LANDSCAPE['delta_p'])} "
+        "bigbadminima zero-overlap-table --p {params.run[p]} --delta-p {params.run[delta_p]} "
         f"--values {LANDSCAPE['zero_overlap_values']} --points {LANDSCAPE['zero_overlap_points']} "
         "--out {output} --threads {threads} 2> {log}"
 
@@ -201,7 +213,7 @@ rule check_landscape:
         amp_runs=rules.amp_runs.output.runs,
         amp_theory=rules.amp_runs.output.theory,
         trajectories="results/tables/simulation.csv",
-        zero_overlap=rules.zero_overlap_table.output[0],
+        zero_overlap=list(ZERO_OVERLAP_TABLE),
     output:
         "results/checks/landscape.csv",
     log:

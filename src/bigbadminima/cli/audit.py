@@ -29,13 +29,14 @@ from .simulation import TRAJECTORY_COLUMNS
 class TableInput:
     """One table a ``check-<stage>`` command reads: what it is, where the pipeline writes it (under
     results/tables/), the columns the checks need, those of them that may hold NaN, and the columns
-    whose combination is unique per row."""
+    whose combination is unique per row; ``many``: one or more such tables, read as one."""
 
     what: str
     file: str
     columns: tuple[str, ...]
     optional: tuple[str, ...] = ()
     unique: tuple[str, ...] = ()
+    many: bool = False
 
 
 #: The ``check-<stage>`` commands: stage -> (help, description, {option: table}); each calls
@@ -88,9 +89,9 @@ CHECK_COMMANDS = {
                 "p", "delta_p", "inv_delta2", "state_evolution_fixed_point")),
             "trajectories": TableInput("trajectory table", "simulation.csv", (
                 "p", "n", "delta_p", "inv_delta2", "seed", "replica", "time", "overlap", "energy", "multiplier")),
-            "zero_overlap": TableInput("table of the stationary points at m = 0", "zero_overlap_states.csv", (
+            "zero_overlap": TableInput("table of the stationary points at m = 0", "zero_overlap_states*.csv", (
                 "p", "delta_p", "inv_delta2", "multiplier", "complexity", "outlier", "kind", "switch_complexity"),
-                optional=("outlier",)),
+                optional=("outlier",), many=True),
         },
     ),
     "convergence": (
@@ -117,7 +118,8 @@ def register(subparsers) -> None:
             f"(bigbadminima.reproduction.{stage}_checks): {description}",
         )
         for name, table in tables.items():
-            parser.add_argument(_option(name), dest=name, required=True, help=f"{table.what} (results/tables/{table.file})")
+            parser.add_argument(_option(name), dest=name, required=True, nargs="+" if table.many else None,
+                                help=f"{table.what}{'s' if table.many else ''} (results/tables/{table.file})")
         parser.add_argument("--out", required=True, help=f"checks table to write (results/checks/{stage}.csv)")
         add_threads_argument(parser, pinned=False)
         declare_files(parser, inputs=list(tables), outputs=["out"])
@@ -187,9 +189,13 @@ def register(subparsers) -> None:
 def cmd_check(args) -> int:
     from .. import reproduction
 
-    tables = {name: read_table(getattr(args, name), table.what, table.columns, optional=table.optional,
-                               unique=table.unique)
-              for name, table in CHECK_COMMANDS[args.stage][2].items()}
+    import pandas as pd
+
+    tables = {}
+    for name, table in CHECK_COMMANDS[args.stage][2].items():
+        paths = getattr(args, name) if table.many else [getattr(args, name)]
+        tables[name] = pd.concat([read_table(path, table.what, table.columns, optional=table.optional,
+                                             unique=table.unique) for path in paths], ignore_index=True)
     checks = getattr(reproduction, f"{args.stage}_checks")(**tables)
     write_table(checks, args.out)
     print(f"{len(checks)} checks of the {args.stage} stage -> {args.out}", file=sys.stderr)
