@@ -22,6 +22,12 @@
 # the large-N plateau (m0 → 0⁺) made exact at finite N, whose states approach the threshold states
 # (μ → 2σ); the Hessian is that of the full landscape, so the outlier along x* is measured.
 # `flow = free` is plain gradient flow from m(0) > 0 (for odd p it often drifts to m < 0 at finite N).
+# Below the threshold the measured bottom of the bulk sits a little above the semicircle's edge at the
+# state's own μ (e.g. +0.06 against μ − 2σ = −0.05 at N = 400, t = 40): μ is still below 2σ, so the
+# semicircle of a typical point at that μ reaches below 0, but the flow has stopped near a finite-N local
+# minimum, whose Hessian has no negative direction; the difference is about 3 Tracy-Widom units σN^(-2/3)
+# and shrinks as N grows and μ → 2σ. Above the threshold the lowest eigenvalue leaves the bulk and crosses
+# 0 within the finite-N BBP window 2σN^(-1/3) of 1/Δ2^GF (theory.md §D.6; a row of the reproduction table).
 # Data: `bigbadminima threshold-spectrum-table`, `bigbadminima hessian-spectra`. This notebook only plots.
 
 # %% tags=["parameters"]
