@@ -5,12 +5,13 @@ import math
 
 import numpy as np
 import pytest
+from scipy.optimize import brentq
 
 from bigbadminima import amp
 from bigbadminima import landscape as L
 from bigbadminima.gradient_flow import initial_conditions, run_gradient_flow
 from bigbadminima.model import Instance, InstanceSpec
-from bigbadminima.params import ModelParams
+from bigbadminima.params import ModelParams, ParameterError
 
 # --- state evolutions -------------------------------------------------------------------------
 
@@ -66,6 +67,139 @@ def test_p3_hard_region_is_bounded_by_one():
         assert amp.bayes_optimal_phase(ModelParams.from_inv_delta2(3, 0.999, delta_p)).region == "hard"
         assert amp.bayes_optimal_phase(ModelParams.from_inv_delta2(3, 1.001, delta_p)).region == "easy"
     assert amp.bayes_optimal_phase(ModelParams.from_inv_delta2(3, 0.98, 1.5)).region == "impossible"
+
+
+def test_bayes_amp_from_zero_plus_is_the_limit_not_a_small_start():
+    """AMP from m0 → 0⁺ leaves m = 0 exactly when 1/Δ2 > 1: a start at m0 = 1e-7 would move the p = 3
+    hard|easy line to 1 - 1e-7(1/Δp - 1) (here 1 - 1.9e-6) and the impossible|easy line above 1."""
+    assert amp.bayes_optimal_phase(ModelParams.from_inv_delta2(3, 1 - 1e-9, 0.05)).region == "hard"
+    assert amp.bayes_optimal_phase(ModelParams.from_inv_delta2(3, 1 + 1e-9, 0.05)).region == "easy"
+    assert amp.bayes_optimal_phase(ModelParams.from_inv_delta2(3, 1 - 1e-9, 100.0)).region == "impossible"
+    phase = amp.bayes_optimal_phase(ModelParams.from_inv_delta2(3, 1 + 1e-9, 100.0))
+    assert phase.region == "easy" and phase.m_amp == pytest.approx(1e-9 / (1 - 1 / 100.0), rel=1e-6)
+
+
+# --- Bayes-optimal boundaries as lines (§E.3) ---------------------------------------------------
+
+
+@pytest.mark.parametrize("p", [3, 4])
+def test_bayes_boundary_at_large_delta_p_is_the_bbp_point(p):
+    """Large Δp (→ the spiked matrix model, BBP at 1/Δ2 = 1): one continuous transition impossible|easy at
+    the m = 0 instability of Bayes AMP, exactly 1/Δ2 = 1 (S increases on all of (0, 1): no hard band)."""
+    delta_p = [2.0, 10.0, 100.0, 1e3, math.inf]
+    found = amp.bayes_boundaries(p, delta_p, 5.0)
+    assert list(found.delta_p) == delta_p
+    assert set(found.boundary) == {"impossible|easy"}
+    assert np.abs(found.inv_delta2 - 1.0).max() <= 1e-8
+
+
+DELTA_P_SCAN = np.concatenate([np.logspace(math.log10(0.05), 2, 24), [0.25, 0.28, 0.29, 0.295, 0.99, 1.01]])
+
+
+@pytest.mark.parametrize("p", [3, 4])
+def test_each_bayes_boundary_separates_the_regions_it_names(p):
+    """±1e-6 around every boundary, bayes_optimal_phase gives the region below and the region above that
+    its label names; nothing else changes in between (at most one boundary per 2e-6)."""
+    found = amp.bayes_boundaries(p, DELTA_P_SCAN, 5.0)
+    assert set(found.delta_p) == set(DELTA_P_SCAN)  # every Δp has at least one boundary below 1/Δ2 = 5
+    for delta_p, name, value in zip(found.delta_p, found.boundary, found.inv_delta2):
+        below, above = name.split("|")
+        for side, expected in ((value - 1e-6, below), (value + 1e-6, above)):
+            assert amp.bayes_optimal_phase(ModelParams.from_inv_delta2(p, side, delta_p)).region == expected, (
+                delta_p, name, value)
+    for delta_p in DELTA_P_SCAN:  # consecutive boundaries chain: the region above one is below the next
+        names = found.boundary[found.delta_p == delta_p]
+        assert all(a.split("|")[1] == b.split("|")[0] for a, b in zip(names[:-1], names[1:]))
+
+
+def _root(function, low, high):
+    return brentq(function, low, high, xtol=1e-15, rtol=1e-15)
+
+
+def _critical_points(p, delta_p):
+    """Where S'(m) = 0, S(m) = 1/(1-m) - m^{p-2}/Δp: (p-2)m^{p-3}(1-m)² = Δp (closed form for p = 3)."""
+    if p == 3:
+        return [1 - math.sqrt(delta_p)]
+    return [_root(lambda m: 2 * m * (1 - m) ** 2 - delta_p, 0.0, 1 / 3),
+            _root(lambda m: 2 * m * (1 - m) ** 2 - delta_p, 1 / 3, 1.0)]
+
+
+def _fixed_point(params, low, high):
+    """The fixed point of Bayes AMP in (low, high), by brentq on f'(m)(1-m) - m (independent of amp)."""
+    return _root(lambda m: float(params.df(m)) * (1 - m) - m, low, high)
+
+
+def test_bayes_boundaries_are_located_to_1e_10():
+    """The bisected boundaries against the defining equations solved independently, to 1e-9: the
+    information-theoretic line Φ_RS(m_high) = Φ_RS(0) (p = 3, Δp = 0.5; p = 4, Δp = 0.2), the spinodal of
+    the low branch max S(m) with S'(m) = 0 ⇔ 2m(1-m)² = Δp (p = 4, Δp = 0.1) and the first-order line
+    Φ_RS(m_high) = Φ_RS(m_low) above 1/Δ2 = 1 (p = 4, Δp = 0.28). A boundary off by a scan step
+    (5/63 = 0.08) or by anything above 1e-9 fails."""
+
+    def information_theoretic(p, delta_p, low, high):
+        start = _critical_points(p, delta_p)[-1]  # the high branch lies above S's last critical point
+
+        def excess(s):
+            params = ModelParams.from_inv_delta2(p, s, delta_p)
+            return float(amp.rs_free_entropy(params, _fixed_point(params, start, 1 - 1e-12)))
+        return _root(excess, low, high)
+
+    def first_order(p, delta_p, low, high):
+        split, start = _critical_points(p, delta_p)
+
+        def excess(s):
+            params = ModelParams.from_inv_delta2(p, s, delta_p)
+            return float(amp.rs_free_entropy(params, _fixed_point(params, start, 1 - 1e-12))
+                         - amp.rs_free_entropy(params, _fixed_point(params, 1e-9, split)))
+        return _root(excess, low, high)
+
+    m_c = _critical_points(4, 0.1)[0]
+    expected = {
+        (3, 0.5, "impossible|hard"): information_theoretic(3, 0.5, 0.83, 0.95),
+        (4, 0.2, "impossible|hard"): information_theoretic(4, 0.2, 0.70, 0.95),
+        (4, 0.1, "hard|easy"): 1 / (1 - m_c) - m_c**2 / 0.1,
+        (4, 0.28, "easy|hard"): first_order(4, 0.28, 1.095, 1.109),
+    }
+    for (p, delta_p, name), value in expected.items():
+        found = amp.bayes_boundaries(p, [delta_p], 5.0)
+        (located,) = found.inv_delta2[found.boundary == name]
+        assert located == pytest.approx(value, abs=1e-9), (p, delta_p, name)
+    assert expected[(3, 0.5, "impossible|hard")] == pytest.approx(0.851, abs=1e-3)  # §E.3
+    assert expected[(4, 0.1, "hard|easy")] == pytest.approx(1.028, abs=1e-3)
+
+
+def test_bayes_boundaries_do_not_depend_on_the_coarse_scan():
+    """The closed-form lines (1/Δ2 = 1, the spinodals) enter the scan themselves and each stretch between
+    them holds at most one other change, so even a two-point scan finds every boundary."""
+    delta_p = [0.05, 0.1, 0.2, 0.25, 0.29, 0.5, 2.0]
+    for p in (3, 4):
+        reference = amp.bayes_boundaries(p, delta_p, 5.0, scan_points=400)
+        for points in (2, 7):
+            coarse = amp.bayes_boundaries(p, delta_p, 5.0, scan_points=points)
+            assert list(coarse.boundary) == list(reference.boundary)
+            assert np.abs(coarse.inv_delta2 - reference.inv_delta2).max() <= 1e-10
+
+
+def test_p4_hard_pocket_above_one_ends_at_the_critical_point():
+    """p = 4: above the crossing of 1/Δ2 = 1 by the information-theoretic line, a hard pocket lies between
+    the first-order line and the spinodal; both meet where S has an inflection, Δp = 8/27, 1/Δ2 = 9/8."""
+    names = lambda delta_p: list(amp.bayes_boundaries(4, [delta_p], 5.0).boundary)  # noqa: E731
+    assert names(0.2) == ["impossible|hard", "hard|easy"]
+    assert names(0.25) == names(8 / 27 - 1e-4) == ["impossible|easy", "easy|hard", "hard|easy"]
+    assert names(8 / 27 + 1e-4) == ["impossible|easy"]
+    pocket = amp.bayes_boundaries(4, [8 / 27 - 1e-6], 5.0).inv_delta2[1:]
+    assert pocket == pytest.approx([9 / 8, 9 / 8], abs=2e-3)
+
+
+def test_bayes_boundaries_refuse_bad_arguments():
+    with pytest.raises(ParameterError, match="p must be"):
+        amp.bayes_boundaries(2, [1.0], 5.0)
+    with pytest.raises(ParameterError, match="delta_p"):
+        amp.bayes_boundaries(3, [1.0, -1.0], 5.0)
+    with pytest.raises(ParameterError, match="inv_delta2_max"):
+        amp.bayes_boundaries(3, [1.0], 0.0)
+    with pytest.raises(ParameterError, match="scan_points"):
+        amp.bayes_boundaries(3, [1.0], 5.0, scan_points=1)
 
 
 # --- ML-AMP at finite N -----------------------------------------------------------------------

@@ -143,15 +143,40 @@ def test_bad_range_writes_nothing(tmp_path, capsys):
 
 
 def test_phase_diagram_tables(tmp_path):
-    thresholds, regions = tmp_path / "t.csv", tmp_path / "r.csv"
-    assert main(["phase-diagram-tables", "--p", "3", "4", "--delta-p-min", "0.2", "--delta-p-max", "5",
-                 "--delta-p-points", "4", "--inv-delta2-max", "3", "--region-points", "6",
-                 "--thresholds-out", str(thresholds), "--regions-out", str(regions)]) == 0
+    thresholds, boundaries = tmp_path / "t.csv", tmp_path / "b.csv"
+    assert main(["phase-diagram-tables", "--p", "3", "4", "--delta-p-min", "0.1", "--delta-p-max", "5",
+                 "--delta-p-points", "5", "--inv-delta2-max", "3", "--scan-points", "6",
+                 "--thresholds-out", str(thresholds), "--boundaries-out", str(boundaries)]) == 0
     lines = pd.read_csv(thresholds).pivot_table(index=["p", "delta_p"], columns="threshold", values="inv_delta2")
     assert ((lines["ml_amp"] < lines["gf"]) & (lines["gf"] < lines["triv"])).all()
-    background = pd.read_csv(regions)
-    assert len(background) == 2 * 6 * 6 and set(background["region"]) <= {"impossible", "hard", "easy"}
-    assert (background.loc[background["inv_delta2"] > 1.1, "region"] == "easy").all()  # m = 0 unstable, §E.3
+    table = pd.read_csv(boundaries)
+    assert list(table.columns) == ["p", "delta_p", "boundary", "inv_delta2"]
+    # the boundaries sit on the thresholds' Δp grid, written exactly (shortest round-trip floats)
+    assert set(table["delta_p"]) == set(lines.reset_index()["delta_p"])
+    assert set(table["boundary"]) <= {"impossible|hard", "hard|easy", "impossible|easy", "easy|hard"}
+    assert ((table["inv_delta2"] > 0) & (table["inv_delta2"] < 3)).all()
+    large = table[table["delta_p"] > 1.5]  # m = 0 unstable at exactly 1/Δ2 = 1, one continuous transition (§E.3)
+    assert (large["boundary"] == "impossible|easy").all() and (large["inv_delta2"] == 1.0).all()
+    small = table[(table["p"] == 4) & (table["delta_p"] == table["delta_p"].min())]  # Δp = 0.1: spinodal above 1
+    assert small["boundary"].tolist() == ["hard|easy"]
+    assert small["inv_delta2"].iloc[0] == pytest.approx(1.027962166666, abs=1e-9)
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (["--scan-points", "1"], "--scan-points"),
+    (["--inv-delta2-max", "-1"], "--inv-delta2-max"),
+    (["--delta-p-min", "6"], "--delta-p-min"),
+])
+def test_phase_diagram_tables_bad_values_write_nothing(tmp_path, capsys, change, words):
+    arguments = {"--p": ["3"], "--delta-p-min": ["0.1"], "--delta-p-max": ["5"], "--inv-delta2-max": ["3"],
+                 "--thresholds-out": [str(tmp_path / "t.csv")], "--boundaries-out": [str(tmp_path / "b.csv")]}
+    arguments[change[0]] = change[1:]
+    with pytest.raises(SystemExit) as exit_info:  # argparse exits itself; a CliError returns its status
+        raise SystemExit(main(["phase-diagram-tables",
+                               *[item for key, values in arguments.items() for item in (key, *values)]]))
+    last = capsys.readouterr().err.strip().splitlines()[-1]  # argparse prints its usage lines before it
+    assert exit_info.value.code == 2 and last.startswith("bigbadminima") and "error" in last and words in last
+    assert not any(tmp_path.iterdir())
 
 
 def test_hessian_spectra_held_flow_stays_at_zero_overlap(tmp_path):

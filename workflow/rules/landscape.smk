@@ -16,10 +16,10 @@ LANDSCAPE_LISTS = {
 
 
 rule phase_diagram_tables:
-    """Thresholds (ML-AMP, GF closed form, triv) on a Δp grid and the Bayes-optimal regions."""
+    """Thresholds (ML-AMP, GF closed form, triv) on a Δp grid and the Bayes-optimal boundaries on the same grid."""
     output:
         thresholds="results/tables/thresholds.csv",
-        regions="results/tables/bayes_regions.csv",
+        boundaries="results/tables/bayes_boundaries.csv",
     log:
         "results/logs/landscape/phase_diagram_tables.log",
     benchmark:
@@ -30,15 +30,14 @@ rule phase_diagram_tables:
         delta_p_max=fmt(LANDSCAPE["delta_p_max"]),
         delta_p_points=LANDSCAPE["delta_p_points"],
         inv_delta2_max=fmt(LANDSCAPE["inv_delta2_max"]),
-        region_points=LANDSCAPE["region_points"],
     threads: LANDSCAPE["threads"]
     conda:
         CONDA_ENV
     shell:
         "bigbadminima phase-diagram-tables --p {params.p} --delta-p-min {params.delta_p_min} "
         "--delta-p-max {params.delta_p_max} --delta-p-points {params.delta_p_points} "
-        "--inv-delta2-max {params.inv_delta2_max} --region-points {params.region_points} "
-        "--thresholds-out {output.thresholds} --regions-out {output.regions} --threads {threads} 2> {log}"
+        "--inv-delta2-max {params.inv_delta2_max} "
+        "--thresholds-out {output.thresholds} --boundaries-out {output.boundaries} --threads {threads} 2> {log}"
 
 
 rule complexity_table:

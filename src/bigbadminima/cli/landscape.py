@@ -8,7 +8,7 @@ Questions (answer in well under a second, ``--json`` for machines):
 
 Tables for the figures (tidy CSV, one row per observation):
 
-* ``phase-diagram-tables``      thresholds on a Δp grid + Bayes-optimal regions;
+* ``phase-diagram-tables``      thresholds on a Δp grid + Bayes-optimal region boundaries;
 * ``complexity-table``          Σ_min(m) and Σ of all stationary points;
 * ``landscape-map-table``       Σ(m, ε) for minima and all stationary points + reference states;
 * ``threshold-spectrum-table``  bulk edges and outlier of the threshold states vs 1/Δ2;
@@ -100,21 +100,24 @@ def register(subparsers) -> None:
     parser.set_defaults(func=cmd_threshold_states)
 
     parser = subparsers.add_parser(
-        "phase-diagram-tables", help="thresholds on a Δp grid and Bayes-optimal regions (tables)",
+        "phase-diagram-tables", help="thresholds on a Δp grid and the Bayes-optimal boundaries (tables)",
         description="Write the phase-diagram data: the three thresholds on a log grid of Δp (long table: p, "
-        "delta_p, threshold, inv_delta2) and the Bayes-optimal region (impossible/hard/easy, theory.md §E.3) "
-        "on a (Δp, 1/Δ2) grid.",
+        "delta_p, threshold, inv_delta2) and, on the same Δp grid, every 1/Δ2 in (0, --inv-delta2-max) where "
+        "the Bayes-optimal region (impossible/hard/easy, theory.md §E.3) changes (long table: p, delta_p, "
+        "boundary = 'below|above', inv_delta2; located to 1e-10, amp.bayes_boundaries).",
     )
     parser.add_argument("--p", type=int_at_least(3), nargs="+", required=True, help="tensor orders")
     parser.add_argument("--delta-p-min", type=positive_float, required=True, help="smallest Δp")
     parser.add_argument("--delta-p-max", type=positive_float, required=True, help="largest Δp (<= 5e3)")
     parser.add_argument("--delta-p-points", type=int_at_least(2), default=60, help="log-spaced Δp values")
-    parser.add_argument("--inv-delta2-max", type=positive_float, required=True, help="top of the region grid")
-    parser.add_argument("--region-points", type=int_at_least(2), default=100, help="region grid points per axis")
+    parser.add_argument("--inv-delta2-max", type=positive_float, required=True,
+                        help="top of the 1/Δ2 range searched for Bayes boundaries")
+    parser.add_argument("--scan-points", type=int_at_least(2), default=64,
+                        help="coarse 1/Δ2 scan that brackets the boundaries before bisection (default 64)")
     parser.add_argument("--thresholds-out", required=True, help="threshold table (.csv)")
-    parser.add_argument("--regions-out", required=True, help="Bayes region table (.csv)")
+    parser.add_argument("--boundaries-out", required=True, help="Bayes-optimal boundary table (.csv)")
     _threads(parser)
-    declare_files(parser, outputs=["thresholds_out", "regions_out"])
+    declare_files(parser, outputs=["thresholds_out", "boundaries_out"])
     parser.set_defaults(func=cmd_phase_diagram_tables)
 
     parser = subparsers.add_parser(
@@ -261,31 +264,28 @@ def _overlap_grid(points: int) -> np.ndarray:
     return np.linspace(-1.0, 1.0, points + 2)[1:-1]
 
 
+#: Columns of the Bayes-optimal boundary table of ``phase-diagram-tables``.
+BOUNDARY_COLUMNS = ["p", "delta_p", "boundary", "inv_delta2"]
+
+
 @wrap_parameter_errors
 def cmd_phase_diagram_tables(args) -> int:
     import pandas as pd
-    from tqdm import tqdm
 
-    from ..amp import bayes_optimal_phase
+    from ..amp import bayes_boundaries
 
     pin_threads(args.threads)
     _check_range(args.delta_p_min, args.delta_p_max, "--delta-p-min/--delta-p-max")
     delta_p = np.logspace(math.log10(args.delta_p_min), math.log10(args.delta_p_max), args.delta_p_points)
-    rows = []
+    rows, boundaries = [], []
     for p in args.p:
         for name, values in L.thresholds(p, delta_p).items():
             rows.append(pd.DataFrame({"p": p, "delta_p": delta_p, "threshold": name, "inv_delta2": values}))
-    thresholds = pd.concat(rows, ignore_index=True)
-    region_delta_p = np.logspace(math.log10(args.delta_p_min), math.log10(args.delta_p_max), args.region_points)
-    region_inv_delta2 = np.linspace(0.0, args.inv_delta2_max, args.region_points + 1)[1:]
-    regions = []
-    grid = [(p, dp, x) for p in args.p for dp in region_delta_p for x in region_inv_delta2]
-    for p, dp, x in tqdm(grid, desc="Bayes regions", disable=None, mininterval=5):
-        phase = bayes_optimal_phase(ModelParams.from_inv_delta2(p, x, dp))
-        regions.append((p, dp, x, phase.region, phase.m_amp, phase.m_bayes))
-    regions = pd.DataFrame(regions, columns=["p", "delta_p", "inv_delta2", "region", "m_amp", "m_bayes"])
-    write_table(thresholds, args.thresholds_out)
-    write_table(regions, args.regions_out)
+        found = bayes_boundaries(p, delta_p, args.inv_delta2_max, scan_points=args.scan_points)
+        boundaries.append(pd.DataFrame({"p": p, "delta_p": found.delta_p, "boundary": found.boundary,
+                                        "inv_delta2": found.inv_delta2}, columns=BOUNDARY_COLUMNS))
+    write_table(pd.concat(rows, ignore_index=True), args.thresholds_out)
+    write_table(pd.concat(boundaries, ignore_index=True), args.boundaries_out)
     return 0
 
 
