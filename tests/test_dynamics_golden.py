@@ -17,7 +17,12 @@ import numpy as np
 import pytest
 
 GOLDEN_DIR = Path(__file__).resolve().parent / "data" / "golden"
-TOLERANCE = 1e-12
+#: Largest accepted difference from the frozen run. The same code on another CPU (AMD EPYC, this
+#: session; the golden files were written on the development machine of an earlier one) differs by
+#: 1.6e-11 in m and 5.0e-11 in ε at t = 1000: rounding (numba/BLAS code paths), not the scheme. A
+#: refactor that changes the numerics moves m by far more (the half-resolution run differs by ~1e-4),
+#: so 1e-10 keeps the test's power while not failing on a different processor.
+TOLERANCE = 1e-10
 
 
 def _load_generator():
