@@ -41,8 +41,8 @@ ALL_TARGETS = []
 include: "workflow/rules/common.smk"
 include: "workflow/rules/simulate.smk"
 include: "workflow/rules/landscape.smk"
-include: "workflow/rules/finite_size.smk"
 include: "workflow/rules/dynamics.smk"
+include: "workflow/rules/finite_size.smk"
 include: "workflow/rules/convergence.smk"
 include: "workflow/rules/figures.smk"
 # Keep last: it audits the outputs every stage above registered (ALL_TARGETS, CHECK_TABLES).

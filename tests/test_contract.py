@@ -225,7 +225,7 @@ def test_the_instance_asked_for_is_accepted(record, tmp_path):
 # One instance source: the many-instance commands read an instance set, never a seed of their own.
 SET_MODEL = ["--p", "3", "--delta-p", "1", "--n", "12"]
 SET_READERS = {
-    "finite-size-run": ["--inv-delta2", "2.5", "--seeds", "1", "2", "--replicas", "1", "--horizon", "5",
+    "finite-size-run": ["--inv-delta2", "2.5", "--seeds", "1", "2", "--replicas", "1", "--horizon-per-log-n", "2",
                         "--out", "{out}/runs.csv"],
     "convergence-run": ["--inv-delta2", "2.5", "--seeds", "1", "2", "--m0", "0.2", "--replicas", "1",
                         "--t-max", "1", "--out", "{out}/runs.csv"],

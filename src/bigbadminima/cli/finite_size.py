@@ -1,18 +1,24 @@
-"""The finite-size stage (theory.md §B.2, §D.6, §F.3): who escapes, and when, as N grows.
+"""The finite-size stage (theory.md §B.2, §D.6, §F.3): who reaches the signal from a random start, and when,
+as N grows (science: bigbadminima.finite_size).
 
-* ``finite-size-run``      gradient flow from random starts on packed instances, one row per run
-                           (initial overlap, escape time to m = 0.5, where it stopped);
-* ``finite-size-summary``  all runs in one table, the success probability per (N, 1/Δ2) with
-                           Wilson intervals, and the escape times at one 1/Δ2 with a t = a + b ln N fit.
+* ``finite-size-run``      gradient flow from random starts on packed instances to the horizon
+                           t_h = c ln N, one row per run (escape time and sign, outcome, end state);
+* ``finite-size-summary``  all runs in one table; P(success) per (N, 1/Δ2) with Wilson intervals, the
+                           midpoints 1/Δ2_c(N), median escape times and their slope in ln N, all with
+                           cluster-bootstrap intervals, beside the large-N (CHSCK) prediction from the
+                           typical m(0) of each N (the stage's checks: ``check-finite-size``,
+                           reproduction/finite_size.py).
 """
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 
 from ._common import (
     CliError,
+    add_bootstrap_seed_argument,
     add_instance_set_argument,
     add_model_arguments,
     add_seeds_argument,
@@ -29,35 +35,35 @@ from ._common import (
 )
 
 RUN_COLUMNS = [
-    "p", "n", "delta_p", "inv_delta2", "seed", "replica", "horizon", "success_overlap",
-    "initial_overlap", "escape_time", "final_overlap", "final_time", "success", "tensor_noise_sha256",
+    "p", "n", "delta_p", "inv_delta2", "seed", "replica", "horizon", "horizon_per_log_n", "escape_overlap",
+    "initial_overlap", "escape_time", "escape_sign", "stayed", "outcome", "success", "final_overlap",
+    "final_energy", "tensor_noise_sha256",
 ]
-#: Confidence of the success-probability error bars (Wilson score interval).
+#: Confidence of the Wilson intervals of P(success) and of the bootstrap intervals.
 CONFIDENCE_Z = 1.96
+CONFIDENCE = 0.95
 
 
 def register(subparsers) -> None:
     parser = subparsers.add_parser(
         "finite-size-run",
-        help="gradient flow from random starts: escape time to m = 0.5 and success before a horizon",
-        description="For each seed, read the instance (p, N, Δ2, Δp, seed) from --instances and "
-        "integrate gradient flow (RK4, theory.md §B) from `--replicas` random starts with m(0) > 0, together "
-        "on the same disorder. A run stops once m reaches --success-overlap (its escape time, interpolated) "
-        "or at --horizon. One CSV row per run.",
+        help="gradient flow from random starts to the horizon c ln N: escape time, sign and outcome per run",
+        description="For each seed, read the instance (p, N, Δ2, Δp, seed) from --instances and integrate "
+        "gradient flow (RK4, theory.md §B) from `--replicas` random starts with m(0) > 0, together on the "
+        "same disorder, to t_h = c ln N (c = --horizon-per-log-n, rounded up to a multiple of --record-every). "
+        "Escape: first passage of |m| to ½ m* (theory.md §D.5); success: escaped with m > 0 and stayed beyond "
+        "½ m* to t_h (bigbadminima.finite_size). One CSV row per run.",
     )
     add_model_arguments(parser)
     parser.add_argument("--n", type=int_at_least(3), required=True, help="dimension N")
     add_seeds_argument(parser)
     add_instance_set_argument(parser)
     parser.add_argument("--replicas", type=int_at_least(1), required=True, help="random starts per instance")
-    parser.add_argument("--horizon", type=positive_float, required=True, help="largest time t_h of a run")
+    parser.add_argument("--horizon-per-log-n", type=positive_float, required=True,
+                        help="c of the horizon t_h = c ln N")
     parser.add_argument("--dt", type=positive_float, default=0.1, help="RK4 step (default 0.1)")
     parser.add_argument("--record-every", type=positive_float, default=0.5,
                         help="time between recorded overlaps, a multiple of dt (default 0.5)")
-    parser.add_argument("--segment", type=positive_float, default=2.5,
-                        help="time between checks for escaped runs, a multiple of --record-every (default 2.5)")
-    parser.add_argument("--success-overlap", type=positive_float, default=0.5,
-                        help="overlap m that counts as an escape to the signal (default 0.5)")
     add_tensor_layout_argument(parser)
     add_threads_argument(parser)
     parser.add_argument("--out", required=True, help="run table to write (.csv)")
@@ -66,20 +72,27 @@ def register(subparsers) -> None:
 
     parser = subparsers.add_parser(
         "finite-size-summary",
-        help="success probabilities with error bars and escape-time statistics from run tables",
-        description="Concatenate `finite-size-run` tables; write the success probability per (N, 1/Δ2) with "
-        f"Wilson intervals (z = {CONFIDENCE_Z}), the escape times at --escape-inv-delta2 per N, and the "
-        "least-squares fit t_esc = a + b ln N over the escaped runs there.",
+        help="success probabilities, midpoints, escape times and slopes with intervals, against large N",
+        description="Concatenate `finite-size-run` tables (one p, Δp, c; every N on one 1/Δ2 grid) and write: "
+        f"P(success) per (N, 1/Δ2) with Wilson intervals (z = {CONFIDENCE_Z}) and outcome counts; the median "
+        "escape time and the median end overlap of the successes; the midpoint 1/Δ2_c(N) where P crosses ½; "
+        "the slope b of the median escape time against ln N per 1/Δ2 (all with cluster-bootstrap "
+        f"{100 * CONFIDENCE:g} % intervals, instances resampled); beside them the large-N prediction from the "
+        "CHSCK curve started at the typical m(0) = Φ⁻¹(¾)/√N of each N (--curves) and b∞ = 1/(2λ∞).",
     )
     parser.add_argument("inputs", nargs="+", help="run tables written by `bigbadminima finite-size-run`")
-    parser.add_argument("--escape-inv-delta2", type=positive_float, required=True,
-                        help="the 1/Δ2 (present in the runs) whose escape times are summarised")
+    parser.add_argument("--curves", nargs="+", required=True,
+                        help="`bigbadminima dynamics` runs from m0 = Φ⁻¹(¾)/√N to t_h(N), one per (N, 1/Δ2)")
+    parser.add_argument("--bootstrap-samples", type=int_at_least(100), default=1000,
+                        help="bootstrap draws (default 1000)")
+    add_bootstrap_seed_argument(parser)
     parser.add_argument("--runs-out", required=True, help="all runs (.csv)")
-    parser.add_argument("--success-out", required=True, help="success probability per (N, 1/Δ2) (.csv)")
-    parser.add_argument("--escape-out", required=True, help="escape-time statistics per N (.csv)")
-    parser.add_argument("--fit-out", required=True, help="escape time vs ln N fit (.csv)")
+    parser.add_argument("--points-out", required=True, help="statistics per (N, 1/Δ2) (.csv)")
+    parser.add_argument("--midpoints-out", required=True, help="midpoint 1/Δ2_c per N (.csv)")
+    parser.add_argument("--slopes-out", required=True, help="escape-time slope in ln N per 1/Δ2 (.csv)")
     add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=["inputs"], outputs=["runs_out", "success_out", "escape_out", "fit_out"])
+    declare_files(parser, inputs=["inputs", "curves"],
+                  outputs=["runs_out", "points_out", "midpoints_out", "slopes_out"])
     parser.set_defaults(func=cmd_summary)
 
 
@@ -89,46 +102,108 @@ def cmd_run(args) -> int:
     import pandas as pd
     from tqdm import tqdm
 
-    from ..finite_size import run_until_escape
+    from ..finite_size import escape_level, horizon_for_size, run_outcome, run_to_horizon
     from ..gradient_flow import FlowBlowUp, initial_conditions
+    from ..params import ModelParams
 
     started = time.perf_counter()
+    horizon = horizon_for_size(args.n, args.horizon_per_log_n, args.record_every)
+    level = escape_level(ModelParams.from_inv_delta2(args.p, args.inv_delta2, args.delta_p))
     frames = []
     instances = instances_from_set(args, [args.inv_delta2], args.replicas)
-    with tqdm(total=len(args.seeds) * args.horizon, unit="t", disable=None, file=sys.stderr, mininterval=5.0) as bar:
+    with tqdm(total=len(args.seeds) * horizon, unit="t", disable=None, file=sys.stderr, mininterval=5.0) as bar:
         for done, (_, seed, instance) in enumerate(instances):
 
-            def progress(t: float, active: int) -> None:
-                bar.update(done * args.horizon + t - bar.n)
-                if bar.disable:  # not a terminal: periodic lines in the log instead of a bar
-                    print(f"seed {seed}: t = {t:g} / {args.horizon:g}, {active} runs not escaped, "
-                          f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
+            def progress(t: float) -> None:
+                bar.update(done * horizon + t - bar.n)
 
             try:
-                runs = run_until_escape(
-                    instance, initial_conditions(instance, args.replicas), args.horizon, args.dt,
-                    threshold=args.success_overlap, record_every=args.record_every, segment=args.segment,
-                    progress=progress,
-                )
+                runs = run_to_horizon(instance, initial_conditions(instance, args.replicas), horizon, args.dt, level,
+                                      record_every=args.record_every, progress=progress)
             except FlowBlowUp as exc:
                 raise CliError(f"gradient flow failed (seed {seed}): {exc}", status=1) from exc
+            if bar.disable:  # not a terminal: one line per instance in the log instead of a bar
+                print(f"seed {seed}: {int(runs.success.sum())}/{args.replicas} successes, "
+                      f"{time.perf_counter() - started:.1f} s", file=sys.stderr)
             frames.append(pd.DataFrame({
                 "p": args.p, "n": args.n, "delta_p": args.delta_p, "inv_delta2": args.inv_delta2,
-                "seed": seed, "replica": range(args.replicas), "horizon": args.horizon,
-                "success_overlap": args.success_overlap,
+                "seed": seed, "replica": range(args.replicas), "horizon": horizon,
+                "horizon_per_log_n": args.horizon_per_log_n, "escape_overlap": level,
                 "initial_overlap": runs.initial_overlap, "escape_time": runs.escape_time,
-                "final_overlap": runs.final_overlap, "final_time": runs.final_time, "success": runs.success,
+                "escape_sign": runs.escape_sign, "stayed": runs.stayed,
+                "outcome": run_outcome(runs.escape_sign, runs.stayed), "success": runs.success,
+                "final_overlap": runs.final_overlap, "final_energy": runs.final_energy,
                 "tensor_noise_sha256": instance.digests["tensor_noise_sha256"],
             }, columns=RUN_COLUMNS))
     table = pd.concat(frames, ignore_index=True)
     write_table(table, args.out)
     print(
-        f"{len(table)} runs, p={args.p}, N={args.n}, 1/Δ2={args.inv_delta2:g}, Δp={args.delta_p:g}: "
-        f"{int(table['success'].sum())} escaped before t = {args.horizon:g}; {time.perf_counter() - started:.1f} s "
-        f"wall, {time.process_time():.1f} s CPU",
+        f"{len(table)} runs, p={args.p}, N={args.n}, 1/Δ2={args.inv_delta2:g}, Δp={args.delta_p:g}, t_h={horizon:g}: "
+        f"{table['outcome'].value_counts().to_dict()}; {time.perf_counter() - started:.1f} s wall, "
+        f"{time.process_time():.1f} s CPU",
         file=sys.stderr,
     )
     return 0
+
+
+def _read_runs(paths):
+    """The run tables, checked for one (p, Δp, c), one 1/Δ2 grid at every N and consistent outcomes."""
+    import numpy as np
+    import pandas as pd
+
+    from ..finite_size import run_outcome
+
+    runs = pd.concat([read_table(name, "run table", RUN_COLUMNS, optional=["escape_time"])[RUN_COLUMNS]
+                      for name in paths], ignore_index=True)
+    keys = ["p", "delta_p", "n", "inv_delta2", "seed", "replica"]
+    if runs.duplicated(keys).any():
+        raise CliError("the run tables overlap: some (p, Δp, N, 1/Δ2, seed, replica) appear twice")
+    if runs[["p", "delta_p", "horizon_per_log_n"]].drop_duplicates().shape[0] != 1:
+        raise CliError("the run tables mix different p, Δp or horizons per ln N")
+    grids = runs.groupby("n")["inv_delta2"].apply(lambda values: tuple(sorted(set(values))))
+    if grids.nunique() != 1:
+        raise CliError(f"every N must run the same 1/Δ2 grid; got {grids.to_dict()}")
+    if (runs["outcome"].to_numpy() != run_outcome(runs["escape_sign"], runs["stayed"])).any() or \
+            (runs["success"] != (runs["outcome"] == "success")).any() or \
+            (np.isfinite(runs["escape_time"]) != (runs["escape_sign"] != 0)).any():
+        raise CliError("the run tables' outcome, success, escape sign and escape time disagree")
+    return runs.sort_values(keys, kind="stable").reset_index(drop=True)
+
+
+def _predictions(curve_paths, runs):
+    """{(N, 1/Δ2): large-N prediction} from the CHSCK curves, matched to the runs by their exact m0."""
+    from ..finite_size import large_n_prediction, typical_initial_overlap
+    from .dynamics import read_dynamics_tables
+
+    p, delta_p = int(runs["p"].iloc[0]), float(runs["delta_p"].iloc[0])
+    points = runs[["n", "inv_delta2", "horizon", "escape_overlap"]].drop_duplicates()
+    wanted = {(typical_initial_overlap(int(row.n)), float(row.inv_delta2)): row for row in points.itertuples()}
+    predictions = {}
+    for path, curve in zip(curve_paths, read_dynamics_tables(curve_paths, linear=False)):
+        key = (float(curve["m0"].iloc[0]), float(curve["inv_delta2"].iloc[0]))
+        if key not in wanted or int(curve["p"].iloc[0]) != p or float(curve["delta_p"].iloc[0]) != delta_p:
+            raise CliError(f"the large-N curve {path} (m0 = {key[0]!r}, 1/Δ2 = {key[1]:g}) matches no (N, 1/Δ2) "
+                           "of the runs at its typical m(0) = Φ⁻¹(3/4)/√N")
+        row = wanted[key]
+        if float(curve["t_max"].iloc[0]) != float(row.horizon):
+            raise CliError(f"the large-N curve {path} runs to t = {curve['t_max'].iloc[0]:g}, not to the horizon "
+                           f"{row.horizon:g} of N = {row.n}")
+        predictions[(int(row.n), key[1])] = {
+            **large_n_prediction(curve["time"].to_numpy(), curve["overlap"].to_numpy(), float(row.escape_overlap),
+                                 float(row.horizon)),
+            "final_overlap": float(curve["overlap"].iloc[-1]),
+            # the half-resolution error estimate (NaN where the curve was run without it: no estimate, refused)
+            "overlap_error": float(curve["overlap_error"].abs().max()),
+        }
+    missing = sorted(set((int(row.n), float(row.inv_delta2)) for row in points.itertuples()) - set(predictions))
+    if missing:
+        raise CliError(f"no large-N curve for the (N, 1/Δ2) points {missing}")
+    return predictions
+
+
+def _location(crossing: float) -> str:
+    """Where a midpoint lies relative to the 1/Δ2 grid, in words (crossing_point: ±inf off the grid)."""
+    return "below grid" if crossing == -math.inf else "above grid" if crossing == math.inf else "inside grid"
 
 
 @wrap_parameter_errors
@@ -136,43 +211,74 @@ def cmd_summary(args) -> int:
     import numpy as np
     import pandas as pd
 
-    from ..finite_size import fit_log_growth, wilson_interval
-    from ..landscape import gf_threshold
+    from ..finite_size import (
+        asymptotic_midpoint, asymptotic_slope, crossing_point, fit_log_growth, summarise_runs,
+        typical_initial_overlap, wilson_interval,
+    )
+    from ..landscape import gf_threshold, threshold_growth_rate
+    from ..params import ModelParams
 
-    # escape_time is NaN for the runs that never escaped
-    runs = pd.concat([read_table(name, "run table", RUN_COLUMNS, optional=["escape_time"])[RUN_COLUMNS]
-                      for name in args.inputs], ignore_index=True)
-    keys = ["p", "delta_p", "n", "inv_delta2", "seed", "replica"]
-    if runs.duplicated(keys).any():
-        raise CliError("the run tables overlap: some (p, Δp, N, 1/Δ2, seed, replica) appear twice")
-    if runs[["p", "delta_p", "horizon", "success_overlap"]].drop_duplicates().shape[0] != 1:
-        raise CliError("the run tables mix different p, Δp, horizons or success overlaps")
-    runs = runs.sort_values(keys, kind="stable").reset_index(drop=True)
+    runs = _read_runs(args.inputs)
+    predictions = _predictions(args.curves, runs)
+    p, delta_p = int(runs["p"].iloc[0]), float(runs["delta_p"].iloc[0])
+    c = float(runs["horizon_per_log_n"].iloc[0])
+    threshold = float(gf_threshold(p, delta_p))
+    summary = summarise_runs(runs, args.bootstrap_samples, args.bootstrap_seed, CONFIDENCE)
 
-    success = (runs.groupby(["p", "delta_p", "n", "inv_delta2", "horizon"], as_index=False)
-               .agg(runs=("success", "size"), successes=("success", "sum")))
-    success["probability"] = success["successes"] / success["runs"]
-    success["ci_low"], success["ci_high"] = wilson_interval(success["successes"], success["runs"], CONFIDENCE_Z)
-    success["confidence_z"] = CONFIDENCE_Z
-    # the closed-form large-N threshold (theory.md §D.6) the curves are compared with
-    success["gf_threshold_inv_delta2"] = gf_threshold(int(runs["p"].iloc[0]), float(runs["delta_p"].iloc[0]))
+    points = (runs.groupby(["p", "delta_p", "n", "inv_delta2", "horizon", "escape_overlap"], as_index=False)
+              .agg(runs=("success", "size"), instances=("seed", "nunique"),
+                   **{outcome: ("outcome", lambda v, o=outcome: int((v == o).sum()))
+                      for outcome in ("success", "negative", "transient", "trapped")}))
+    points = points.rename(columns={"success": "successes"})
+    points["probability"] = points["successes"] / points["runs"]
+    points["wilson_low"], points["wilson_high"] = wilson_interval(points["successes"], points["runs"], CONFIDENCE_Z)
+    for name in ("escape_time_median", "success_overlap_median"):
+        values = [summary["points"][(int(row.n), float(row.inv_delta2))][name] for row in points.itertuples()]
+        points[name], points[f"{name}_low"], points[f"{name}_high"] = (list(column) for column in zip(*values))
+    points["typical_m0"] = [typical_initial_overlap(int(n)) for n in points["n"]]
+    points["large_n_escape_time"] = [predictions[(int(r.n), float(r.inv_delta2))]["escape_time"] for r in points.itertuples()]
+    for name in ("success", "final_overlap", "overlap_error"):
+        points[f"large_n_{name}"] = [predictions[(int(r.n), float(r.inv_delta2))][name] for r in points.itertuples()]
+    points["gf_threshold_inv_delta2"] = threshold
+    points["confidence"] = CONFIDENCE
 
-    at_escape = runs[runs["inv_delta2"] == args.escape_inv_delta2]  # exact: values travel exactly
-    if at_escape.empty:
-        raise CliError(f"no runs at 1/Δ2 = {args.escape_inv_delta2:g}; present: {sorted(runs['inv_delta2'].unique())}")
-    escaped = at_escape[at_escape["success"]]
-    escape = (at_escape.groupby(["p", "delta_p", "n", "inv_delta2", "horizon"], as_index=False)
-              .agg(runs=("success", "size"), escaped=("success", "sum")))
-    quantiles = escaped.groupby("n")["escape_time"].quantile([0.25, 0.5, 0.75]).unstack()
-    for column, q in (("escape_time_q25", 0.25), ("escape_time_median", 0.5), ("escape_time_q75", 0.75)):
-        escape[column] = escape["n"].map(quantiles[q]) if not quantiles.empty else np.nan
-    fit = pd.DataFrame([{"inv_delta2": args.escape_inv_delta2,
-                         **fit_log_growth(escaped["n"].to_numpy(), escaped["escape_time"].to_numpy())}])
-
+    grid = np.sort(runs["inv_delta2"].unique())
+    midpoints = []
+    for n, group in points.groupby("n"):
+        group = group.sort_values("inv_delta2")
+        # large N: the curve from the typical m(0) succeeds or not at each grid point; its midpoint lies halfway
+        # between the last grid 1/Δ2 where it fails and the first where it succeeds
+        predicted = group["large_n_success"].to_numpy(dtype=float)
+        value, low, high = summary["midpoints"][n]
+        large_n = crossing_point(grid, predicted)
+        midpoints.append({
+            "p": p, "delta_p": delta_p, "n": int(n), "horizon": float(group["horizon"].iloc[0]), "horizon_per_log_n": c,
+            "midpoint": value, "midpoint_location": _location(value),
+            "midpoint_low": low, "midpoint_high": high, "confidence": CONFIDENCE,
+            "large_n_midpoint": large_n,
+            "large_n_midpoint_location": _location(large_n),
+            "asymptotic_midpoint": asymptotic_midpoint(p, delta_p, c),
+            "gf_threshold_inv_delta2": threshold,
+        })
+    slopes = []
+    for x in grid:
+        at_x = points[points["inv_delta2"] == x]
+        predicted = at_x[np.isfinite(at_x["large_n_escape_time"])]
+        params = ModelParams.from_inv_delta2(p, float(x), delta_p)
+        value, low, high = summary["slopes"][float(x)]
+        slopes.append({
+            "p": p, "delta_p": delta_p, "inv_delta2": float(x), "slope": value, "slope_low": low, "slope_high": high,
+            "confidence": CONFIDENCE, "n_min": int(at_x["n"].min()), "n_max": int(at_x["n"].max()),
+            "large_n_slope": fit_log_growth(predicted["n"], predicted["large_n_escape_time"])[1]
+            if predicted["n"].nunique() >= 2 else math.nan,
+            "asymptotic_slope": asymptotic_slope(params), "rate_inf": threshold_growth_rate(params),
+            "gf_threshold_inv_delta2": threshold,
+        })
     write_table(runs, args.runs_out)
-    write_table(success, args.success_out)
-    write_table(escape, args.escape_out)
-    write_table(fit, args.fit_out)
-    print(f"{len(runs)} runs in {len(success)} (N, 1/Δ2) points; escape at 1/Δ2 = {args.escape_inv_delta2:g}: "
-          f"t ≈ {fit['intercept'][0]:.2f} + {fit['slope_per_log_n'][0]:.2f} ln N", file=sys.stderr)
+    write_table(points, args.points_out)
+    write_table(pd.DataFrame(midpoints), args.midpoints_out)
+    write_table(pd.DataFrame(slopes), args.slopes_out)
+    print(f"{len(runs)} runs in {len(points)} (N, 1/Δ2) points; midpoints "
+          + ", ".join(f"N={m['n']}: {m['midpoint']:.3g} (large N {m['large_n_midpoint']:.3g})" for m in midpoints),
+          file=sys.stderr)
     return 0
