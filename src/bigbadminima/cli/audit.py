@@ -103,6 +103,27 @@ CHECK_COMMANDS = {
             "critical_value", "band_level", "exponent", "exponent_standard_error", "n_min", "n_max",
             "curve_overlap_error", "curve_method", "t_max"), unique=("n",))},
     ),
+    "finite_size": (
+        "checks table of the finite-size stage (end points of the successful runs and of the large-N curves)",
+        "At the largest N and every 1/Δ2 above 1/Δ2^GF: the median end overlap of the successful runs against "
+        "m* within its cluster-bootstrap interval, and the end of the large-N curve from the typical m(0) against "
+        "m* within its error estimate (theory.md §D.5, §C); the midpoint of P(success) at the largest N against "
+        "the large-N curve's.",
+        {
+            "points": TableInput("finite-size point table", "finite_size_points.csv", (
+                "p", "delta_p", "n", "inv_delta2", "horizon", "runs", "instances", "successes",
+                "success_overlap_median", "success_overlap_median_low", "success_overlap_median_high", "confidence",
+                "typical_m0", "large_n_final_overlap", "large_n_overlap_error"),
+                optional=("success_overlap_median", "success_overlap_median_low", "success_overlap_median_high",
+                          "large_n_overlap_error"), unique=("n", "inv_delta2")),
+            "midpoints": TableInput("finite-size midpoint table", "finite_size_midpoints.csv", (
+                "p", "delta_p", "n", "horizon", "horizon_per_log_n", "midpoint", "midpoint_low", "midpoint_high",
+                "confidence", "large_n_midpoint"),
+                optional=("midpoint", "midpoint_low", "midpoint_high", "large_n_midpoint"), unique=("n",)),
+            "slopes": TableInput("finite-size slope table", "finite_size_slopes.csv", (
+                "p", "delta_p", "inv_delta2", "gf_threshold_inv_delta2"), unique=("inv_delta2",)),
+        },
+    ),
 }
 
 
@@ -113,7 +134,7 @@ def _option(name: str) -> str:
 def register(subparsers) -> None:
     for stage, (help_text, description, tables) in CHECK_COMMANDS.items():
         parser = subparsers.add_parser(
-            f"check-{stage}", help=help_text,
+            f"check-{stage.replace('_', '-')}", help=help_text,
             description=f"Read the {stage} stage's tables and write its checks table "
             f"(bigbadminima.reproduction.{stage}_checks): {description}",
         )

@@ -9,6 +9,7 @@ simulation      ``reproduction.simulation``  ``check-simulation`` → ``results/
 dynamics        ``reproduction.dynamics``    ``check-dynamics`` → ``results/checks/dynamics.csv``
 landscape       ``reproduction.landscape``   ``check-landscape`` → ``results/checks/landscape.csv``
 convergence     ``reproduction.convergence`` ``check-convergence`` → ``results/checks/convergence.csv``
+finite_size     ``reproduction.finite_size`` ``check-finite_size`` → ``results/checks/finite_size.csv``
 ==============  ==========================  =======================================================
 
 A checks table has one row per checked quantity and the columns
@@ -42,6 +43,7 @@ plausible error in those tables and sees its rows fail.
 
 from .convergence import convergence_checks
 from .dynamics import dynamics_checks
+from .finite_size import finite_size_checks
 from .landscape import landscape_checks
 from .simulation import simulation_checks
 from .table import (
@@ -64,6 +66,7 @@ __all__ = [
     "convergence_checks",
     "dynamics_checks",
     "evaluate_checks",
+    "finite_size_checks",
     "html_report",
     "landscape_checks",
     "markdown_report",
