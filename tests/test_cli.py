@@ -9,6 +9,8 @@ import pandas as pd
 import pytest
 
 from bigbadminima.cli import main
+from bigbadminima.landscape import good_minimum, threshold_states
+from bigbadminima.params import ModelParams
 from bigbadminima.storage import InstanceFileError, load_instance
 
 MODEL = ["--p", "3", "--n", "20", "--inv-delta2", "2.5", "--delta-p", "1", "--seed", "4"]
@@ -59,10 +61,16 @@ def test_simulate_writes_a_tidy_table(record, tmp_path):
     table = pd.read_csv(out)
     assert set(table["replica"]) == {0, 1} and table["time"].max() == pytest.approx(2.0)
     assert (table.groupby("replica")["overlap"].first() > 0).all()
-    aggregated = tmp_path / "all.csv"
-    assert main(["aggregate", str(out), "--out", str(aggregated)]) == 0
+    aggregated, references = tmp_path / "all.csv", tmp_path / "references.csv"
+    assert main(["aggregate", str(out), "--out", str(aggregated), "--references-out", str(references)]) == 0
     assert len(pd.read_csv(aggregated)) == len(table)
-    assert main(["aggregate", str(out), str(out), "--out", str(aggregated)]) == 2  # overlapping inputs
+    # one row per (p, Δp, 1/Δ2) with the good minimum and the threshold energy of theory.md §D.4-D.5
+    (reference,) = pd.read_csv(references).to_dict("records")
+    params = ModelParams.from_inv_delta2(int(table["p"][0]), float(table["inv_delta2"][0]), float(table["delta_p"][0]))
+    assert reference["good_minimum_overlap"] == good_minimum(params).m
+    assert reference["threshold_energy"] == threshold_states(params).energy
+    assert main(["aggregate", str(out), str(out), "--out", str(aggregated),
+                 "--references-out", str(references)]) == 2  # overlapping inputs
 
 
 def test_failed_run_does_not_overwrite_a_previous_output(record, tmp_path):

@@ -38,6 +38,7 @@ __all__ = [
     "complexity_energy_resolved",
     "complexity_max_over_multiplier",
     "good_minimum",
+    "flow_references",
     "gf_threshold",
     "isolated_eigenvalue",
     "log_potential",
@@ -407,6 +408,18 @@ def good_minimum(params: ModelParams) -> GoodMinimum:
     amplitude = math.sqrt(float(params.df(m_star)) ** 2 + params.df1)
     mu_star = amplitude + params.d2f1 / amplitude
     return GoodMinimum(m=m_star, mu=mu_star, energy=float(typical_energy(params, m_star, mu_star)))
+
+
+def flow_references(params: ModelParams) -> dict:
+    """The large-N reference states a gradient-flow run is drawn against: the good minimum's m*, ε* (§D.5;
+    NaN where there is none) and the threshold states' energy ε_A (§D.4)."""
+    try:
+        minimum = good_minimum(params)
+        overlap, energy = minimum.m, minimum.energy
+    except ParameterError:
+        overlap = energy = math.nan
+    return {"good_minimum_overlap": overlap, "good_minimum_energy": energy,
+            "threshold_energy": threshold_states(params).energy}
 
 
 # --- thresholds on 1/Δ2 (§E.2, §D.6, §D.7) --------------------------------------------------

@@ -19,6 +19,7 @@
 
 # %% tags=["parameters"]
 table = "results/tables/simulation.csv"
+references_table = "results/tables/simulation_references.csv"
 figure_stem = "results/figures/gradient_flow"
 
 # %%
@@ -31,6 +32,7 @@ from bigbadminima.plotting import new_figure, plain, save_figure, set_style
 
 set_style()
 trajectories = pd.read_csv(table)
+references = pd.read_csv(references_table).set_index("inv_delta2")
 trajectories["run"] = trajectories["seed"].astype(str) + "/" + trajectories["replica"].astype(str)
 plotted = trajectories[trajectories["time"] > 0]
 sizes = sorted(plotted["n"].unique())
@@ -43,7 +45,11 @@ print(f"{len(trajectories)} rows: p={p}, Δp={delta_p:g}, N={plain(sizes)}, "
 # carried to the m < 0 side, where for odd p there is no signal minimum (theory.md §A.5); a median over
 # all runs would mix the two branches. So runs are split by the sign of their final overlap: the bold
 # solid line is the median of the runs that end at m > 0, the bold dashed line that of the runs that end
-# at m < 0 (the legend counts them).
+# at m < 0 (the legend counts them). The triangles at the right edge mark, in each colour, the large-N
+# good minimum m* and its energy ε* (theory.md §D.5), where one exists: the end point of the runs that
+# succeed. A run starts at m(0) ~ N^-1/2, a finite m0: from there even the large-N flow escapes below
+# 1/Δ2^GF (docs/dynamics.md, section 6), so the runs below the closed-form threshold climb too; the
+# threshold itself is an m0 → 0⁺ statement (figures `dynamics`, `escape_time`, `finite_size`).
 
 # %%
 fig, axes = new_figure("page", 4.4, nrows=2, ncols=len(sizes), sharex=True, sharey="row", squeeze=False)
@@ -60,6 +66,10 @@ for column, n in enumerate(sizes):
         for (value, positive), branch in subset.groupby(["inv_delta2", "ends_positive"]):
             median = branch.groupby("time")[quantity].median()
             ax.plot(median.index, median.to_numpy(), color=palette[value], lw=1.6, ls="-" if positive else "--")
+        reference = {"overlap": "good_minimum_overlap", "energy": "good_minimum_energy"}[quantity]
+        edge = subset["time"].max() * 1.6
+        for value in values:
+            ax.plot(edge, references.loc[value, reference], marker="<", ms=4, color=palette[value], clip_on=False)
         ax.set_xscale("log")
         ax.set_ylabel(label)
     axes[-1, column].set_xlabel("time $t$")
@@ -68,7 +78,8 @@ for column, n in enumerate(sizes):
 handles = [Line2D([], [], color=palette[value], lw=1.6, label=f"$1/\\Delta_2$ = {value:g}") for value in values]
 handles += [Line2D([], [], color="0.3", lw=1.6, label="median, runs ending at m > 0"),
             Line2D([], [], color="0.3", lw=1.6, ls="--", label="median, runs ending at m < 0"),
-            Line2D([], [], color="0.3", lw=0.4, label="single runs")]
+            Line2D([], [], color="0.3", lw=0.4, label="single runs"),
+            Line2D([], [], color="0.3", lw=0, marker="<", ms=4, label="m*, ε* (large N, §D.5)")]
 fig.legend(handles=handles, loc="outside lower center", ncols=4)
 fig.suptitle(f"Finite-N gradient flow from random starts, p = {p}, $\\Delta_p$ = {delta_p:g}")
 save_figure(fig, figure_stem)

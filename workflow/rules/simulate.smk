@@ -91,7 +91,8 @@ rule aggregate_simulation:
     input:
         list(SIMULATION_TABLE),
     output:
-        "results/tables/simulation.csv",
+        table="results/tables/simulation.csv",
+        references="results/tables/simulation_references.csv",
     log:
         "results/logs/aggregate_simulation.log",
     benchmark:
@@ -100,4 +101,4 @@ rule aggregate_simulation:
     conda:
         CONDA_ENV
     shell:
-        "bigbadminima aggregate {input} --out {output} 2> {log}"
+        "bigbadminima aggregate {input} --out {output.table} --references-out {output.references} 2> {log}"

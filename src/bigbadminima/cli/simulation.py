@@ -121,8 +121,11 @@ def register(subparsers) -> None:
     )
     parser.add_argument("inputs", nargs="+", help="trajectory tables written by `bigbadminima simulate`")
     parser.add_argument("--out", required=True, help="aggregated table (.csv)")
+    parser.add_argument("--references-out", required=True,
+                        help="per (p, Δp, 1/Δ2): the good minimum's m*, ε* (theory.md §D.5) and the threshold "
+                        "energy (§D.4) the runs are drawn against (.csv)")
     add_threads_argument(parser, pinned=False)
-    declare_files(parser, inputs=["inputs"], outputs=["out"])
+    declare_files(parser, inputs=["inputs"], outputs=["out", "references_out"])
     parser.set_defaults(func=cmd_aggregate)
 
 
@@ -249,6 +252,14 @@ def cmd_aggregate(args) -> int:
     if table.duplicated(keys).any():
         raise CliError("the input tables overlap: some (p, Δp, N, 1/Δ2, seed, replica, time) rows appear twice")
     table = table.sort_values(keys, kind="stable").reset_index(drop=True)
+    from ..landscape import flow_references
+    from ..params import ModelParams
+
+    points = table[["p", "delta_p", "inv_delta2"]].drop_duplicates().reset_index(drop=True)
+    references = pd.concat([points, pd.DataFrame([
+        flow_references(ModelParams.from_inv_delta2(int(row.p), float(row.inv_delta2), float(row.delta_p)))
+        for row in points.itertuples()])], axis=1)
     write_table(table, args.out)
+    write_table(references, args.references_out)
     print(f"aggregated {len(args.inputs)} tables, {len(table)} rows", file=sys.stderr)
     return 0
