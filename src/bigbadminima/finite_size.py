@@ -4,13 +4,15 @@ A uniformly random start has m(0) = |g|/√N with g standard normal (sign flippe
 §A.5), median ``MEDIAN_ABS_NORMAL``/√N. Above 1/Δ2^GF the threshold states are saddles toward the
 signal (§D.6) and the flow leaves them; the escape time grows like ln(1/m0)/λ ≈ ½ ln N/λ plus an
 N-independent part (§B.2). At accessible N, m0 is finite and the large-N flow from that m0 escapes
-faster than the linear rate λ∞ predicts (docs/dynamics.md, section 6), so the parameter-free prediction
-for a given N is the CHSCK curve started at m0(N) = ``MEDIAN_ABS_NORMAL``/√N, not ½ ln N/λ∞.
+faster than the linear rate λ∞ predicts (docs/dynamics.md, section 6). The references drawn beside the
+data are therefore both the CHSCK curve started at m0(N) = ``MEDIAN_ABS_NORMAL``/√N and the asymptotic
+slope b∞ = 1/(2λ∞); docs/dynamics.md, section 7 reports that at N ≤ 256 the measured escape times grow
+with N more slowly than either.
 
 Observables of one run carried to its horizon t_h (no early stop):
 
 * the *escape time*: first passage of |m(t)| to the escape level m_esc = ½ m*(1/Δ2) (half the good
-  minimum's overlap, theory.md §F.3), linearly interpolated, with the *sign* of m there: for odd p
+  minimum's overlap, theory.md §D.5), linearly interpolated, with the *sign* of m there: for odd p
   the flow can escape to the m < 0 branch, which is counted apart;
 * *success*: escaped with m > 0 and m(t) ≥ m_esc at every record from then to t_h (a run that falls
   back is a *transient*, counted apart, not a success).

@@ -206,67 +206,67 @@ def _location(crossing: float) -> str:
     return "below grid" if crossing == -math.inf else "above grid" if crossing == math.inf else "inside grid"
 
 
-@wrap_parameter_errors
-def cmd_summary(args) -> int:
-    import numpy as np
-    import pandas as pd
-
-    from ..finite_size import (
-        asymptotic_midpoint, asymptotic_slope, crossing_point, fit_log_growth, summarise_runs,
-        typical_initial_overlap, wilson_interval,
-    )
-    from ..landscape import gf_threshold, threshold_growth_rate
-    from ..params import ModelParams
-
-    runs = _read_runs(args.inputs)
-    predictions = _predictions(args.curves, runs)
-    p, delta_p = int(runs["p"].iloc[0]), float(runs["delta_p"].iloc[0])
-    c = float(runs["horizon_per_log_n"].iloc[0])
-    threshold = float(gf_threshold(p, delta_p))
-    summary = summarise_runs(runs, args.bootstrap_samples, args.bootstrap_seed, CONFIDENCE)
+def _points_table(runs, summary, predictions, threshold: float):
+    """One row per (N, 1/Δ2): outcome counts, P(success) with its Wilson interval, the bootstrap statistics
+    and the large-N prediction from the typical m(0)."""
+    from ..finite_size import OUTCOMES, typical_initial_overlap, wilson_interval
 
     points = (runs.groupby(["p", "delta_p", "n", "inv_delta2", "horizon", "escape_overlap"], as_index=False)
               .agg(runs=("success", "size"), instances=("seed", "nunique"),
-                   **{outcome: ("outcome", lambda v, o=outcome: int((v == o).sum()))
-                      for outcome in ("success", "negative", "transient", "trapped")}))
+                   **{outcome: ("outcome", lambda v, o=outcome: int((v == o).sum())) for outcome in OUTCOMES}))
     points = points.rename(columns={"success": "successes"})
     points["probability"] = points["successes"] / points["runs"]
     points["wilson_low"], points["wilson_high"] = wilson_interval(points["successes"], points["runs"], CONFIDENCE_Z)
+    keys = [(int(row.n), float(row.inv_delta2)) for row in points.itertuples()]
     for name in ("escape_time_median", "success_overlap_median"):
-        values = [summary["points"][(int(row.n), float(row.inv_delta2))][name] for row in points.itertuples()]
+        values = [summary["points"][key][name] for key in keys]
         points[name], points[f"{name}_low"], points[f"{name}_high"] = (list(column) for column in zip(*values))
-    points["typical_m0"] = [typical_initial_overlap(int(n)) for n in points["n"]]
-    points["large_n_escape_time"] = [predictions[(int(r.n), float(r.inv_delta2))]["escape_time"] for r in points.itertuples()]
-    for name in ("success", "final_overlap", "overlap_error"):
-        points[f"large_n_{name}"] = [predictions[(int(r.n), float(r.inv_delta2))][name] for r in points.itertuples()]
+    points["typical_m0"] = [typical_initial_overlap(n) for n, _ in keys]
+    for name in ("escape_time", "success", "final_overlap", "overlap_error"):
+        points[f"large_n_{name}"] = [predictions[key][name] for key in keys]
     points["gf_threshold_inv_delta2"] = threshold
     points["confidence"] = CONFIDENCE
+    return points
 
-    grid = np.sort(runs["inv_delta2"].unique())
-    midpoints = []
+
+def _midpoints_table(points, summary, c: float, threshold: float):
+    """One row per N: the measured midpoint with its interval, the large-N one (halfway between the last grid
+    1/Δ2 where the curve from the typical m(0) fails by t_h and the first where it succeeds), the N → ∞ one."""
+    import pandas as pd
+
+    from ..finite_size import asymptotic_midpoint, crossing_point
+
+    p, delta_p = int(points["p"].iloc[0]), float(points["delta_p"].iloc[0])
+    rows = []
     for n, group in points.groupby("n"):
         group = group.sort_values("inv_delta2")
-        # large N: the curve from the typical m(0) succeeds or not at each grid point; its midpoint lies halfway
-        # between the last grid 1/Δ2 where it fails and the first where it succeeds
-        predicted = group["large_n_success"].to_numpy(dtype=float)
         value, low, high = summary["midpoints"][n]
-        large_n = crossing_point(grid, predicted)
-        midpoints.append({
+        large_n = crossing_point(group["inv_delta2"].to_numpy(), group["large_n_success"].to_numpy(dtype=float))
+        rows.append({
             "p": p, "delta_p": delta_p, "n": int(n), "horizon": float(group["horizon"].iloc[0]), "horizon_per_log_n": c,
-            "midpoint": value, "midpoint_location": _location(value),
-            "midpoint_low": low, "midpoint_high": high, "confidence": CONFIDENCE,
-            "large_n_midpoint": large_n,
-            "large_n_midpoint_location": _location(large_n),
-            "asymptotic_midpoint": asymptotic_midpoint(p, delta_p, c),
-            "gf_threshold_inv_delta2": threshold,
+            "midpoint": value, "midpoint_location": _location(value), "midpoint_low": low, "midpoint_high": high,
+            "confidence": CONFIDENCE, "large_n_midpoint": large_n, "large_n_midpoint_location": _location(large_n),
+            "asymptotic_midpoint": asymptotic_midpoint(p, delta_p, c), "gf_threshold_inv_delta2": threshold,
         })
-    slopes = []
-    for x in grid:
-        at_x = points[points["inv_delta2"] == x]
+    return pd.DataFrame(rows)
+
+
+def _slopes_table(points, summary, threshold: float):
+    """One row per 1/Δ2: the measured slope b with its interval, the large-N curves' slope over the same N, b∞."""
+    import numpy as np
+    import pandas as pd
+
+    from ..finite_size import asymptotic_slope, fit_log_growth
+    from ..landscape import threshold_growth_rate
+    from ..params import ModelParams
+
+    p, delta_p = int(points["p"].iloc[0]), float(points["delta_p"].iloc[0])
+    rows = []
+    for x, at_x in points.groupby("inv_delta2"):
         predicted = at_x[np.isfinite(at_x["large_n_escape_time"])]
         params = ModelParams.from_inv_delta2(p, float(x), delta_p)
         value, low, high = summary["slopes"][float(x)]
-        slopes.append({
+        rows.append({
             "p": p, "delta_p": delta_p, "inv_delta2": float(x), "slope": value, "slope_low": low, "slope_high": high,
             "confidence": CONFIDENCE, "n_min": int(at_x["n"].min()), "n_max": int(at_x["n"].max()),
             "large_n_slope": fit_log_growth(predicted["n"], predicted["large_n_escape_time"])[1]
@@ -274,11 +274,25 @@ def cmd_summary(args) -> int:
             "asymptotic_slope": asymptotic_slope(params), "rate_inf": threshold_growth_rate(params),
             "gf_threshold_inv_delta2": threshold,
         })
+    return pd.DataFrame(rows)
+
+
+@wrap_parameter_errors
+def cmd_summary(args) -> int:
+    from ..finite_size import summarise_runs
+    from ..landscape import gf_threshold
+
+    runs = _read_runs(args.inputs)
+    predictions = _predictions(args.curves, runs)
+    threshold = float(gf_threshold(int(runs["p"].iloc[0]), float(runs["delta_p"].iloc[0])))
+    summary = summarise_runs(runs, args.bootstrap_samples, args.bootstrap_seed, CONFIDENCE)
+    points = _points_table(runs, summary, predictions, threshold)
+    midpoints = _midpoints_table(points, summary, float(runs["horizon_per_log_n"].iloc[0]), threshold)
     write_table(runs, args.runs_out)
     write_table(points, args.points_out)
-    write_table(pd.DataFrame(midpoints), args.midpoints_out)
-    write_table(pd.DataFrame(slopes), args.slopes_out)
+    write_table(midpoints, args.midpoints_out)
+    write_table(_slopes_table(points, summary, threshold), args.slopes_out)
     print(f"{len(runs)} runs in {len(points)} (N, 1/Δ2) points; midpoints "
-          + ", ".join(f"N={m['n']}: {m['midpoint']:.3g} (large N {m['large_n_midpoint']:.3g})" for m in midpoints),
+          + ", ".join(f"N={row.n}: {row.midpoint:.3g} (large N {row.large_n_midpoint:.3g})" for row in midpoints.itertuples()),
           file=sys.stderr)
     return 0
