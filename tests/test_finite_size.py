@@ -243,3 +243,16 @@ def test_the_large_config_plans_the_finite_size_study_up_to_n_2048(tmp_path):
     planned = re.search(r"^finite_size_run\s+(\d+)$", completed.stdout, flags=re.M)
     assert planned and int(planned.group(1)) == 36
     assert "results/finite_size/p3/dp1/n2048/id2_3.csv" in completed.stdout
+
+
+def test_a_grid_value_without_a_good_minimum_is_refused_before_any_job(tmp_path):
+    """1/Δ2 = 1.1 has no minimum correlated with the signal (theory.md §D.5), hence no escape level ½ m*."""
+    from .conftest import copy_workflow, run_snakemake
+
+    workdir = copy_workflow(tmp_path)
+    config = (workdir / "workflow" / "config" / "ci.yaml").read_text()
+    (workdir / "bad.yaml").write_text(config.replace("  inv_delta2: [1.6, 3.2]\n", "  inv_delta2: [1.1, 3.2]\n"))
+    completed = run_snakemake(workdir, "--dry-run", "--configfile", "bad.yaml")
+    message = completed.stdout + completed.stderr
+    assert completed.returncode != 0 and "finite_size.inv_delta2: 1.1 has no escape level" in message
+    assert "Traceback" not in message and not (workdir / "results").exists()

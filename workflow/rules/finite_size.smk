@@ -1,12 +1,18 @@
 # Finite-size picture (theory.md §B.2, §D.6, §F.3): runs per (N, 1/Δ2) to t_h = c ln N, the large-N
 # (CHSCK) curve from the typical m(0) of each N (rule dynamics_curve) -> summary tables, checks -> figure.
 
-from bigbadminima.finite_size import horizon_for_size, typical_initial_overlap
+from bigbadminima.finite_size import escape_level, horizon_for_size, typical_initial_overlap
+from bigbadminima.params import ModelParams, ParameterError
 
 FINITE_SIZE = config["finite_size"]
 FINITE_SIZE_BY_N = {entry["n"]: entry for entry in FINITE_SIZE["sizes"]}
 if len(FINITE_SIZE_BY_N) != len(FINITE_SIZE["sizes"]):
     raise WorkflowError("finite_size.sizes: each N may appear once")
+for _x in FINITE_SIZE["inv_delta2"]:  # the escape level ½ m* must exist before any job runs
+    try:
+        escape_level(ModelParams.from_inv_delta2(FINITE_SIZE["p"], _x, FINITE_SIZE["delta_p"]))
+    except ParameterError as error:
+        raise WorkflowError(f"finite_size.inv_delta2: {_x:g} has no escape level ½ m*: {error}") from None
 FINITE_SIZE_POINT = f"p{FINITE_SIZE['p']}/dp{fmt(FINITE_SIZE['delta_p'])}"
 
 # The exact parameters of each run, by output path (file names only encode them).
