@@ -26,6 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import fits
 from .gradient_flow import check_step_count, run_gradient_flow
 from .model import Instance
 
@@ -60,23 +61,14 @@ class HorizonRuns:
     @property
     def success(self) -> np.ndarray:
         """Escaped toward the signal (m > 0) and stayed beyond the escape level to the horizon."""
-        return (self.escape_sign > 0) & self.stayed
+        return run_outcome(self.escape_sign, self.stayed) == "success"
 
 
 def first_passage_time(times: np.ndarray, values: np.ndarray, level: float) -> np.ndarray:
     """First time each column of ``values`` (n_times, B) reaches ``level``, linearly interpolated
-    between the bracketing records; NaN where it never does."""
+    between the bracketing records (fits.escape_time per column); NaN where it never does."""
     values = np.asarray(values, dtype=float).reshape(len(times), -1)
-    reached = values >= level
-    out = np.full(values.shape[1], np.nan)
-    for column in np.flatnonzero(reached.any(axis=0)):
-        row = int(np.argmax(reached[:, column]))
-        if row == 0:
-            out[column] = times[0]
-            continue
-        before, after = values[row - 1, column], values[row, column]
-        out[column] = times[row - 1] + (level - before) / (after - before) * (times[row] - times[row - 1])
-    return out
+    return np.array([fits.escape_time(times, values[:, column], level) for column in range(values.shape[1])])
 
 
 def escape_statistics(times: np.ndarray, overlap: np.ndarray, level: float):
@@ -317,5 +309,5 @@ def large_n_prediction(times: np.ndarray, overlap: np.ndarray, level: float, hor
     m ≥ level from there on)."""
     times, overlap = np.asarray(times, dtype=float), np.asarray(overlap, dtype=float)
     inside = times <= horizon * (1 + 1e-12)
-    escape_time, sign, stayed = escape_statistics(times[inside], overlap[inside, None], level)
-    return {"escape_time": float(escape_time[0]), "success": bool(sign[0] > 0 and stayed[0])}
+    passage, sign, stayed = escape_statistics(times[inside], overlap[inside, None], level)
+    return {"escape_time": float(passage[0]), "success": bool(run_outcome(sign, stayed)[0] == "success")}

@@ -237,6 +237,7 @@ def _midpoints_table(points, summary, c: float, threshold: float):
     from ..finite_size import asymptotic_midpoint, crossing_point
 
     p, delta_p = int(points["p"].iloc[0]), float(points["delta_p"].iloc[0])
+    asymptotic = asymptotic_midpoint(p, delta_p, c)
     rows = []
     for n, group in points.groupby("n"):
         group = group.sort_values("inv_delta2")
@@ -246,7 +247,7 @@ def _midpoints_table(points, summary, c: float, threshold: float):
             "p": p, "delta_p": delta_p, "n": int(n), "horizon": float(group["horizon"].iloc[0]), "horizon_per_log_n": c,
             "midpoint": value, "midpoint_location": _location(value), "midpoint_low": low, "midpoint_high": high,
             "confidence": CONFIDENCE, "large_n_midpoint": large_n, "large_n_midpoint_location": _location(large_n),
-            "asymptotic_midpoint": asymptotic_midpoint(p, delta_p, c), "gf_threshold_inv_delta2": threshold,
+            "asymptotic_midpoint": asymptotic, "gf_threshold_inv_delta2": threshold,
         })
     return pd.DataFrame(rows)
 
