@@ -14,8 +14,7 @@ import shutil
 import pytest
 import yaml
 
-from .conftest import REPO, copy_workflow, run_snakemake
-from .test_determinism import result_digests
+from .conftest import REPO, copy_workflow, result_digests, run_snakemake
 
 CI_CONFIG = yaml.safe_load((REPO / "workflow" / "config" / "ci.yaml").read_text())
 
@@ -86,10 +85,11 @@ def test_corrupted_instance_record_fails_the_rerun_and_names_the_file(finished_r
 
 @pytest.mark.slow
 def test_solver_blow_up_in_the_pipeline_leaves_no_output(tmp_path):
-    """dt = 0.5 passes the schema (its upper bound) but is unstable at 1/Δ2 = 2.5: the job fails clearly."""
+    """dt = 0.5 passes the schema (its upper bound) but is unstable at 1/Δ2 = 2.5: the job fails clearly.
+    The target is the simulation table, so the other stages of the ci config do not run."""
     workdir = copy_workflow(tmp_path)
     config = write_config(workdir, n=[32], inv_delta2=[2.5], seeds=[1], dt=0.5)
-    completed = run_snakemake(workdir, "--configfile", config)
+    completed = run_snakemake(workdir, "results/tables/simulation.csv", "--configfile", config)
     assert completed.returncode != 0
     message = output_of(completed)
     assert "gradient flow failed" in message and "reduce dt" in message, message[-3000:]

@@ -17,8 +17,7 @@ import time
 
 import pytest
 
-from .conftest import REPO, copy_workflow, run_snakemake
-from .test_determinism import assert_same_results, result_digests
+from .conftest import CI_CONFIG, REPO, assert_same_results, copy_workflow, result_digests, run_snakemake
 
 JOB_TOTAL = re.compile(r"^total\s+(\d+)\s*$", re.MULTILINE)
 SUBMITTED = re.compile(r"^Job \d+ has been submitted with SLURM jobid (\d+) \(log: .*/rule_(\w+?)/", re.MULTILINE)
@@ -29,7 +28,6 @@ THROWAWAY_CLUSTER_OPTIONS = ("--slurm-status-command", "squeue", "--slurm-init-s
                              "--slurm-no-account")
 CLUSTER_SCRIPT = REPO / "workflow" / "cluster" / "start_slurm.sh"
 DAEMONS = ("munged", "slurmctld", "slurmd", "sinfo", "sbatch", "squeue", "scancel", "srun")
-CI_CONFIG = ("--configfile", "workflow/config/ci.yaml")
 
 
 def run_with_profile(workdir, *arguments, environment, timeout=600):

@@ -1,47 +1,27 @@
 """Two clean runs of the ci config give byte-identical data, tables, checks and figures.
 
-Compared: every file under results/ except
-* logs/ and benchmarks/: wall times, load, host details;
-* manifest.json: holds its creation time and the benchmarks (its data part is compared instead);
-* executed notebooks (.ipynb): papermill stores start/end timestamps and durations per cell.
-Their HTML exports are compared byte for byte (`bigbadminima notebook` numbers the cell ids).
+The second run is conftest's ``interrupted_ci_run``: started in an empty folder of its own, killed
+while a simulate job ran, resumed (tests/test_resume.py checks the kill and the restart). Identical
+outputs therefore show both that a run is deterministic and that an interruption changes nothing.
+Compared: every file under results/ except what conftest.NOT_COMPARED lists (logs/ and benchmarks/:
+wall times, load, host details; manifest.json: its creation time and benchmarks, its data part is
+compared below) and the executed notebooks (.ipynb: papermill's per-cell timestamps); their HTML
+exports are compared byte for byte (`bigbadminima notebook` numbers the cell ids).
 """
 
-import hashlib
 import json
 from pathlib import Path
 
 import pytest
 
-from .conftest import copy_workflow, run_snakemake
-
-NOT_COMPARED = ("results/logs/", "results/benchmarks/", "results/manifest.json")
-
-
-def result_digests(workdir: Path) -> dict[str, str]:
-    """{path under workdir: sha256} of every compared result (see the module docstring)."""
-    digests = {}
-    for path in sorted((workdir / "results").rglob("*")):
-        name = path.relative_to(workdir).as_posix()
-        if (path.is_file() and not path.name.startswith(".") and path.suffix != ".ipynb"
-                and not name.startswith(NOT_COMPARED)):
-            digests[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return digests
-
-
-def assert_same_results(reference: Path, other: Path) -> None:
-    expected, found = result_digests(reference), result_digests(other)
-    assert sorted(found) == sorted(expected), set(found) ^ set(expected)
-    differing = [name for name in expected if found[name] != expected[name]]
-    assert not differing, f"outputs differ between the runs: {differing}"
+from .conftest import assert_same_results, result_digests
 
 
 @pytest.fixture(scope="module")
-def second_ci_run(tmp_path_factory) -> Path:
-    workdir = copy_workflow(tmp_path_factory.mktemp("ci-run-2"))
-    completed = run_snakemake(workdir, "--configfile", "workflow/config/ci.yaml")
+def second_ci_run(interrupted_ci_run) -> Path:
+    completed = interrupted_ci_run.resumed
     assert completed.returncode == 0, completed.stdout[-4000:] + completed.stderr[-4000:]
-    return workdir
+    return interrupted_ci_run.workdir
 
 
 @pytest.mark.slow
