@@ -31,7 +31,7 @@ import numpy as np
 from numba import njit, prange, types
 from numba.extending import overload
 
-from .layouts import PACKED_DTYPES, TENSOR_LAYOUTS, n_unique_entries, tensor_bytes
+from .layouts import PACKED_DTYPES, TENSOR_LAYOUTS, n_unique_entries
 
 __all__ = [
     "DenseTensor",
