@@ -42,8 +42,10 @@ dry-run: setup
 lint: setup
 	$(BIN)/snakemake --lint
 
+# Under CI=true (CI; .ci/run installs slurm-wlm and munge) the same run adds the cluster tests, so they
+# share its ci pipeline run; elsewhere `make test-cluster` runs them.
 test: setup
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest $(if $(filter true,$(CI)),-m '' -s --durations=25)
 
 # The ci config on a throw-away single-node SLURM (root; apt-get install -y slurm-wlm munge):
 # every job through sbatch, data byte-identical to a local run, one job killed by scancel and rerun.

@@ -1,8 +1,8 @@
 """The SLURM profile: the dry run (plugin only), then real runs on a throw-away single-node SLURM.
 
 The tests marked ``cluster`` start workflow/cluster/start_slurm.sh (root, Debian's slurm-wlm and
-munge) and submit every job through sbatch. `make test` leaves them out (pyproject's addopts);
-`make test-cluster` runs them. Without root or the packages they skip, saying why; under CI=true
+munge) and submit every job through sbatch. `make test` leaves them out (pyproject's addopts)
+except under CI=true; `make test-cluster` runs them. Without root or the packages they skip, saying why; under CI=true
 they fail instead, so CI cannot pass without proving the cluster path.
 """
 
