@@ -56,7 +56,7 @@ def test_the_rule_passes_every_notebook_parameter_and_nothing_else(figure):
     (lambda table: table[0].update(name="no_such_figure"), "has no workflow/notebooks/fig_no_such_figure.py"),
     (lambda table: table[0].update(tables=["thresholds"]), "tables of figure phase_diagram must map"),
     (lambda table: table[3].update(parameters={"main_p": "dynamics.no_key"}), "config key dynamics.no_key"),
-    (lambda table: table[2].update(values={"p": [4]}), "values of figure dynamics_p4 must map"),
+    (lambda table: table[2].update(values={"p": [4]}), "values of figure dynamics_p4_dp4 must map"),
 ])
 def test_a_broken_figure_table_stops_snakemake_with_its_reason(tmp_path, change, message):
     workdir = copy_workflow(tmp_path)

@@ -419,7 +419,8 @@ def test_landscape_rows_pass_on_the_ci_run(ci_run):
     landscape = table[table["stage"] == "landscape"]
     assert landscape["passed"].all(), landscape[~landscape["passed"]].to_string()
     assert set(landscape["figure"]) == {"phase_diagram", "complexity_minima", "landscape_map",
-                                        "threshold_spectrum", "amp_vs_gf", "zero_overlap_minima"}
+                                        "threshold_spectrum", "amp_vs_gf", "zero_overlap_minima",
+                                        "zero_overlap_minima_p4_dp4"}
     assert (ci_run / "results" / "checks" / "landscape.csv").is_file()
 
 

@@ -5,6 +5,7 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+import yaml
 
 from bigbadminima.cli import main
 from bigbadminima.gradient_flow import initial_conditions, run_gradient_flow
@@ -22,6 +23,9 @@ from bigbadminima.reproduction import (
     validate_checks,
 )
 from bigbadminima.reproduction.simulation import END_POINT_SPREAD, ENERGY_RISE_TOLERANCE
+from bigbadminima.reproduction.table import figure_at
+
+from .conftest import REPO
 
 M_STAR_25 = good_minimum(ModelParams.from_inv_delta2(3, 2.5, 1.0)).m
 
@@ -227,3 +231,21 @@ def test_every_reproduction_row_passes_on_the_ci_run(ci_run):
     simulation = table[table["stage"] == "simulation"]
     assert simulation["quantity"].str.startswith("final overlap").any()
     assert simulation["quantity"].str.startswith("largest rise").any()
+
+
+@pytest.mark.slow
+def test_every_figure_of_the_ci_run_has_rows_and_every_row_names_a_figure(ci_run):
+    """The reproduction table and the figure table (workflow/figures.yaml) name the same figures: a row at
+    another (p, Δp) belongs to that point's figure (table.figure_at), not to the main point's."""
+    figures = {figure["name"] for figure in yaml.safe_load((REPO / "workflow" / "figures.yaml").read_text())}
+    table = pd.read_csv(ci_run / "results" / "reproduction.csv")
+    assert set(table["figure"]) == figures
+    other_point = table[~table["parameters"].str.startswith("p=3, Δp=1") & table["figure"].isin(
+        ["dynamics", "zero_overlap_minima"])]
+    assert other_point.empty, other_point[["figure", "parameters"]].to_string()
+
+
+def test_a_figure_at_another_point_is_named_after_it():
+    assert figure_at("dynamics", 3, 1.0) == "dynamics"
+    assert figure_at("dynamics", 4, 4.0) == "dynamics_p4_dp4"
+    assert figure_at("zero_overlap_minima", 3, 0.5) == "zero_overlap_minima_p3_dp0.5"

@@ -15,7 +15,7 @@
 #
 # CHSCK solutions (theory.md §C.1, `bigbadminima dynamics`, rule `dynamics_curve`) for several 1/Δ2
 # around the gradient-flow threshold at one (p, Δp) (the parameters `p`, `delta_p`: the config's main
-# point for figure `dynamics`, p = 4, Δp = 4 for `dynamics_p4`), with the closed-form levels computed by
+# point for figure `dynamics`, p = 4, Δp = 4 for `dynamics_p4_dp4`), with the closed-form levels computed by
 # `dynamics-table`: 2√f''(1), the limit of μ on the plateau (theory.md §D.4), and the good minimum m*,
 # μ*, ε* (§D.5). Where the config has them, a second column starts at an m0 of the order of a random
 # start at finite N and shows the medians of the finite-N runs (rule `aggregate_simulation`) at the same

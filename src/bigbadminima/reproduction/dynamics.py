@@ -13,14 +13,14 @@ import pandas as pd
 from ..fits import ESCAPE_LEVEL, escape_time
 from ..landscape import gf_threshold, good_minimum, threshold_growth_rate
 from ..params import ModelParams
-from .table import check_row, checks_frame, describe_point
+from .table import check_row, checks_frame, describe_point, figure_at
 
 #: Figure of the growth rates, escape times and numerical threshold (results/figures/escape_time.png).
 ESCAPE_FIGURE = "escape_time"
 #: Relative approach of μ(t) to 2σ on the plateau, ∝ t^{-1/2} (theory.md §C.3): measured 1.1 % at t = 60
 #: and 0.2-0.8 % at t = 400 in the CHSCK runs (p = 3, Δp = 1), 0.7 % at t = 200: bounded by 0.1/√t.
 PLATEAU_APPROACH = 0.1
-#: Figure of the full CHSCK runs (results/figures/dynamics.png).
+#: Figure of the full CHSCK runs (results/figures/dynamics.png; at another (p, Δp): table.figure_at).
 DYNAMICS_FIGURE = "dynamics"
 #: theory.md §G: first passage of m above fits.ESCAPE_LEVEL = 0.4 at p=3, Δp=1, 1/Δ2=2.5 from m0 = 1e-10,
 #: converged to ±2 (the doubling scheme at resolution 1 gives 199.69, the authors' code 200.13).
@@ -49,13 +49,14 @@ def _curve_rows(curves: pd.DataFrame) -> list[dict]:
     smallest = curves[curves["m0"] == curves["m0"].min()]
     for (p, delta_p), table in smallest.groupby(["p", "delta_p"], sort=True):
         p, delta_p = int(p), float(delta_p)
+        figure = figure_at(DYNAMICS_FIGURE, p, delta_p)
         m0 = float(table["m0"].iloc[0])
         gf = float(gf_threshold(p, delta_p))
         runs = {float(x): run.sort_values("time") for x, run in table.groupby("inv_delta2")}
         reference = REFERENCE_ESCAPE
         if (p, delta_p, reference["point"][3]) == (*reference["point"][:2], m0) and reference["point"][2] in runs:
             rows.append(check_row(
-                figure=DYNAMICS_FIGURE, quantity="first passage of m(t) above 0.4, large-N gradient flow",
+                figure=figure, quantity="first passage of m(t) above 0.4, large-N gradient flow",
                 parameters=f"{describe_point(p, delta_p, reference['point'][2])}, m0={m0:g}",
                 expected=reference["time"], expected_source="theory.md §G (converged CHSCK runs)",
                 reproduced=_first_passage(runs[reference["point"][2]]), tolerance=reference["tolerance"],
@@ -69,7 +70,7 @@ def _curve_rows(curves: pd.DataFrame) -> list[dict]:
                           for x, run in escaped.items()}
             worst = max(deviations, key=deviations.get)
             rows.append(check_row(
-                figure=DYNAMICS_FIGURE, quantity=f"end state of the escaped runs: largest |{quantity}(t_end) − "
+                figure=figure, quantity=f"end state of the escaped runs: largest |{quantity}(t_end) − "
                 f"its good-minimum value|",
                 parameters=f"{describe_point(p, delta_p)}, m0={m0:g}; 1/Δ2 = {', '.join(f'{x:g}' for x in escaped)}; "
                 f"largest at {worst:g}",
@@ -81,7 +82,7 @@ def _curve_rows(curves: pd.DataFrame) -> list[dict]:
             if x < gf and run["overlap"].iloc[-1] < ESCAPE_LEVEL:
                 t_end = float(run["time"].iloc[-1])
                 rows.append(check_row(
-                    figure=DYNAMICS_FIGURE, quantity="multiplier μ(t_end) on the plateau vs 2√f''(1)",
+                    figure=figure, quantity="multiplier μ(t_end) on the plateau vs 2√f''(1)",
                     parameters=f"{describe_point(p, delta_p, x)}, m0={m0:g}, t_end={t_end:g}",
                     expected=float(2.0 * ModelParams.from_inv_delta2(p, x, delta_p).sigma),
                     expected_source="threshold states μ_th = 2√f''(1), theory.md §D.4 (plateau, §C.3)",
@@ -93,7 +94,7 @@ def _curve_rows(curves: pd.DataFrame) -> list[dict]:
         below = [x for x in runs if x < gf]
         if below:
             rows.append(check_row(
-                figure=DYNAMICS_FIGURE, quantity="runs below the closed-form GF threshold that reach m = 0.4",
+                figure=figure, quantity="runs below the closed-form GF threshold that reach m = 0.4",
                 parameters=f"{describe_point(p, delta_p)}, m0={m0:g}; 1/Δ2 = {', '.join(f'{x:g}' for x in below)}",
                 expected=0.0, expected_source="no escape below 1/Δ2^GF as m0 → 0⁺, theory.md §D.6",
                 reproduced=float(sum(runs[x]["overlap"].max() >= ESCAPE_LEVEL for x in below)),

@@ -18,7 +18,7 @@ from ..landscape import (
 from ..params import ModelParams
 from .dynamics import PLATEAU_APPROACH
 from .simulation import final_points
-from .table import STANDARD_ERRORS, check_row, checks_frame, describe_point, mean_tolerance
+from .table import STANDARD_ERRORS, check_row, checks_frame, describe_point, figure_at, mean_tolerance
 
 #: theory.md §G: thresholds on 1/Δ2 (ML-AMP §E.2, GF closed form §D.6, trivialisation §D.7), 4 decimals.
 REFERENCE_THRESHOLDS = {
@@ -154,11 +154,12 @@ def _zero_overlap_rows(states: pd.DataFrame) -> list[dict]:
     rows = []
     for (p, delta_p), table in states.groupby(["p", "delta_p"], sort=True):
         p, delta_p = int(p), float(delta_p)
+        figure = figure_at(LANDSCAPE_FIGURES["zero_overlap"], p, delta_p)
         values = sorted(table["inv_delta2"].unique())
         first = table[table["inv_delta2"] == values[0]]
         params = ModelParams.from_inv_delta2(p, values[0], delta_p)
         rows.append(check_row(
-            figure=LANDSCAPE_FIGURES["zero_overlap"],
+            figure=figure,
             quantity="Σ of the threshold states (μ = 2σ, the high-energy end) at 1/Δ2^GF, from the Σ(0, μ) curve",
             parameters=describe_point(p, delta_p, values[0]), expected=threshold_states(params).complexity,
             expected_source="closed form Σ_th = 1 + ½ ln a − 2a/(1 + a), a = f''(1)/f'(1), theory.md §D.4",
@@ -172,7 +173,7 @@ def _zero_overlap_rows(states: pd.DataFrame) -> list[dict]:
         minima = inside.groupby("inv_delta2").apply(
             lambda rows_: bool(((rows_["kind"] == "minimum") & (rows_["complexity"] > 0)).any()), include_groups=False)
         rows.append(check_row(
-            figure=LANDSCAPE_FIGURES["zero_overlap"],
+            figure=figure,
             quantity="1/Δ2 strictly between GF and triv where the threshold states are not index-one saddles "
             "or no minimum at m = 0 has Σ > 0",
             parameters=f"{describe_point(p, delta_p)}; {len(threshold)} values of 1/Δ2", expected=0.0,

@@ -175,6 +175,19 @@ def checks_frame(rows: list[dict]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=[*CHECK_COLUMNS, "tolerance_kind"])
 
 
+#: The papers' main point (p, Δp). A figure drawn again at another (p, Δp) is named
+#: ``<figure>_p<p>_dp<Δp>`` (workflow/figures.yaml: dynamics_p4_dp4, zero_overlap_minima_p4_dp4).
+MAIN_POINT = (3, 1.0)
+
+
+def figure_at(figure: str, p, delta_p) -> str:
+    """The figure that draws ``figure``'s quantity at (p, Δp): its own name at MAIN_POINT, else
+    ``<figure>_p<p>_dp<Δp>``."""
+    if (int(p), float(delta_p)) == MAIN_POINT:
+        return figure
+    return f"{figure}_p{p:g}_dp{delta_p:g}"
+
+
 def describe_point(p, delta_p, inv_delta2=None, n=None) -> str:
     """A point of parameter space in words: ``p=3, Δp=1, 1/Δ2=2.5, N=256`` (the parts given)."""
     words = [f"p={p:g}", f"Δp={delta_p:g}"]
