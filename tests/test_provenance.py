@@ -88,6 +88,9 @@ def test_manifest_lists_outputs_and_records_separately(run_folder):
     assert manifest["seeds"] == {"simulation.seeds": [1]} and manifest["config_sha256"] == config_digest(config)
     assert manifest["git"]["commit"] is None or len(manifest["git"]["commit"]) == 40  # the package's checkout
     assert manifest["packages"]["numpy"] and manifest["rules"]["simulate"]["jobs"] == 2
+    # bit identity needs the same BLAS kernels: the kernel family numpy's OpenBLAS runs is recorded
+    numpy_blas = [pool for pool in manifest["platform"]["blas"] if "numpy" in pool["filepath"]]
+    assert numpy_blas and all(pool["architecture"] for pool in numpy_blas)
     json.dumps(manifest, allow_nan=False)  # plain JSON
 
 

@@ -129,6 +129,22 @@ def package_versions(names: Iterable[str] = TRACKED_PACKAGES) -> dict:
     return versions
 
 
+def blas_libraries() -> list[dict]:
+    """The BLAS libraries numpy and scipy load, with the kernel family OpenBLAS chose.
+
+    Results are bit-identical only between runs on the same kernels: OpenBLAS picks them from the
+    CPU, or from ``OPENBLAS_CORETYPE``, and two kernel families sum a dot product in different
+    orders (README, "Determinism and resume"). Imported here, not at module level, so that
+    ``verify_manifest`` keeps to the standard library.
+    """
+    import numpy.linalg  # noqa: F401  (loads numpy's BLAS)
+    import scipy.linalg  # noqa: F401  (loads scipy's BLAS)
+    from threadpoolctl import threadpool_info
+
+    keys = ("internal_api", "version", "architecture", "filepath")
+    return [{key: pool.get(key) for key in keys} for pool in threadpool_info() if pool.get("user_api") == "blas"]
+
+
 def platform_info() -> dict:
     return {
         "python": sys.version.split()[0],
@@ -138,6 +154,8 @@ def platform_info() -> dict:
         "machine": platform.machine(),
         "processor": platform.processor(),
         "cpu_count": os.cpu_count(),
+        "openblas_coretype_env": os.environ.get("OPENBLAS_CORETYPE"),
+        "blas": blas_libraries(),
     }
 
 
