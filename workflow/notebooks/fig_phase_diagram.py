@@ -24,13 +24,19 @@
 # the neighbourhood of 1/Δ2 = 1 over the Δp where a hard region exists. Between two neighbouring Δp of the grid
 # where the sequence of regions changes (a boundary starts or ends), each half is drawn at its own Δp's values.
 # Points: the numerical GF threshold measured from the large-N (CHSCK) dynamics with its 95 % interval
-# (rule `gf_threshold`, `bigbadminima.fits`), to be compared with the closed-form dotted line.
+# (rule `gf_threshold`, `bigbadminima.fits`), to be compared with the closed-form dotted line; beside them
+# (drawn at 1.12 Δp so that the two do not overlap), open markers: the [PS]-style threshold (theory.md §C.5),
+# the 1/Δ2 at which a power law t = A (1/Δ2 − x_c)^(−γ) fitted to the escape times of the m0 → 0⁺ runs
+# (first passage of m = 0.4 from each m0 of the config: 1e-10, squares, and 1e-30, triangles) diverges, with the range of the
+# fits that leave one point out (`bigbadminima.fits.power_law_threshold`). At fixed m0 that extrapolation
+# is biased (theory.md §C.3): the escape happens while the growth rate is still above its limit.
 # Data: `bigbadminima phase-diagram-tables` (rule `phase_diagram_tables`). This notebook only plots.
 
 # %% tags=["parameters"]
 thresholds = "results/tables/thresholds.csv"
 boundaries = "results/tables/bayes_boundaries.csv"
 numerical = "results/tables/gf_threshold_numerical.csv"
+power_law = "results/tables/gf_threshold_power_law.csv"
 figure_stem = "results/figures/phase_diagram"
 inv_delta2_max = 5.0
 
@@ -48,6 +54,10 @@ set_style()
 lines = pd.read_csv(thresholds)
 bayes = pd.read_csv(boundaries)
 measured = pd.read_csv(numerical)
+extrapolated = pd.read_csv(power_law)
+extrapolated = extrapolated[extrapolated["kind"] == "linear run"]
+# one open marker per m0 of the escape times (config dynamics.escape_m0), largest m0 first
+PS_MARKERS = dict(zip(sorted(extrapolated["m0"].unique(), reverse=True), "s^vD<>"))
 orders = sorted(lines["p"].unique())
 print(f"thresholds: p={plain(orders)}, {lines['delta_p'].nunique()} values of Δp in "
       f"[{lines['delta_p'].min():g}, {lines['delta_p'].max():g}]; {len(bayes)} Bayes-optimal boundary points: "
@@ -56,6 +66,7 @@ print(f"thresholds: p={plain(orders)}, {lines['delta_p'].nunique()} values of Δ
 # %%
 REGION_COLOURS = {"impossible": "#f2b8b0", "hard": "#f8dca6", "easy": "#cbe8c6"}
 BOUNDARY_STYLE = dict(color="black", ls="-.", lw=0.8)
+PS_OFFSET = 1.12  # the [PS]-style points are drawn at 1.12 Δp, beside the growth-rate points
 LINE_STYLES = {  # as in [PS] Fig. 1
     "triv": dict(color="purple", ls="--", label=r"$1/\Delta_2^{\rm triv}$ (Kac-Rice)"),
     "gf": dict(color="tab:blue", ls=":", lw=1.8, label=r"$1/\Delta_2^{\rm GF}$ (closed form)"),
@@ -128,6 +139,13 @@ for ax, p in zip(axes[0], orders):
                 yerr=[points["inv_delta2_gf"] - points["ci_low"], points["ci_high"] - points["inv_delta2_gf"]],
                 fmt="o", ms=3, color="navy", capsize=1.5, lw=0.8, zorder=5,
                 label=r"$1/\Delta_2^{\rm GF}$, large-N dynamics (95 % CI)")
+    for m0, marker in PS_MARKERS.items():
+        fits = extrapolated[(extrapolated["p"] == p) & (extrapolated["m0"] == m0)]
+        ax.errorbar(PS_OFFSET * fits["delta_p"], fits["inv_delta2_c"],
+                    yerr=[fits["inv_delta2_c"] - fits["leave_one_out_low"],
+                          fits["leave_one_out_high"] - fits["inv_delta2_c"]],
+                    fmt=marker, ms=3.2, mfc="white", mec="darkred", ecolor="darkred", capsize=1.2, lw=0.7, zorder=5,
+                    label=rf"[PS]-style: $t_{{\rm esc}}$ diverges, $m_0 = 10^{{{round(np.log10(m0))}}}$")
     ax.set_xscale("log")
     ax.set_xlim(*x_range)
     ax.set_ylim(0, top)
@@ -152,7 +170,7 @@ for ax, p in zip(axes[0], orders):
         ax.add_patch(Rectangle((zoom_x[0], zoom_y[0]), zoom_x[1] - zoom_x[0], zoom_y[1] - zoom_y[0], fill=False,
                                edgecolor="0.35", lw=0.6, zorder=4))
 axes[0, 0].set_ylabel(r"$1/\Delta_2$")
-handles, labels = axes[0, -1].get_legend_handles_labels()
+handles = list({label: handle for ax in axes[0] for handle, label in zip(*ax.get_legend_handles_labels())}.values())
 handles += [Line2D([], [], **BOUNDARY_STYLE, label="Bayes-optimal boundaries")]
 handles += [Patch(color=colour, label=f"Bayes-optimal: {name}") for name, colour in REGION_COLOURS.items()]
 fig.legend(handles=handles, loc="outside lower center", ncols=4)
@@ -172,3 +190,13 @@ bayes[bayes["delta_p"].isin(picked)].sort_values(["p", "delta_p", "inv_delta2"])
 sample = lines.pivot_table(index=["p", "delta_p"], columns="threshold", values="inv_delta2").reset_index()
 every = max(1, sample.groupby("p").size().max() // 6)
 sample[sample.groupby("p").cumcount() % every == 0][["p", "delta_p", "ml_amp", "gf", "triv"]].round(4)
+
+# %% [markdown]
+# The measured thresholds side by side (1/Δ2): growth rates (with their 95 % interval), the [PS]-style
+# power-law extrapolation of the escape times (with the leave-one-out range), and the closed form §D.6.
+
+# %%
+side = extrapolated.pivot_table(index=["p", "delta_p"], columns="m0", values="inv_delta2_c")
+side.columns = [f"power law, m0={m0:g}" for m0 in side.columns]
+summary = measured.set_index(["p", "delta_p"])[["inv_delta2_gf", "ci_low", "ci_high", "closed_form"]].join(side)
+summary.round(4)
