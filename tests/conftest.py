@@ -16,7 +16,9 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 WORKFLOW_FILES = ["Snakefile", "workflow", "environment.yml", "pyproject.toml"]
 CI_CONFIG = ("--configfile", "workflow/config/ci.yaml")
-ONE_THREAD = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "NUMBA_NUM_THREADS": "1"}
+# The thread counts of the BLAS and numba pools (the Makefile exports the same four)
+THREAD_COUNT_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")
+ONE_THREAD = dict.fromkeys(THREAD_COUNT_VARIABLES, "1")
 # Not compared between runs: wall times, load and host details (logs/, benchmarks/), the manifest
 # (its creation time and benchmarks; its data part is compared on its own), and executed notebooks
 # (.ipynb: papermill stores start/end times per cell; their HTML exports are compared).

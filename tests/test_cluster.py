@@ -17,7 +17,7 @@ import time
 
 import pytest
 
-from .conftest import CI_CONFIG, REPO, assert_same_results, copy_workflow, result_digests, run_snakemake
+from .conftest import CI_CONFIG, REPO, THREAD_COUNT_VARIABLES, assert_same_results, copy_workflow, result_digests, run_snakemake
 
 JOB_TOTAL = re.compile(r"^total\s+(\d+)\s*$", re.MULTILINE)
 SUBMITTED = re.compile(r"^Job \d+ has been submitted with SLURM jobid (\d+) \(log: .*/rule_(\w+?)/", re.MULTILINE)
@@ -79,7 +79,7 @@ def job_environment(cluster: dict) -> dict:
     Other variables stay: OPENBLAS_CORETYPE chooses OpenBLAS's kernels, and kernels sum in different
     orders (a 1-ulp change of an N = 64 spike norm, Haswell vs SkylakeX kernels on this machine)."""
     environment = {name: value for name, value in os.environ.items()
-                   if name not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS")}
+                   if name not in THREAD_COUNT_VARIABLES}
     return {**environment, **cluster}
 
 

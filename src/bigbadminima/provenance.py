@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import importlib
 import importlib.metadata
 import json
 import os
@@ -137,9 +138,10 @@ def blas_libraries() -> list[dict]:
     orders (README, "Determinism and resume"). Imported here, not at module level, so that
     ``verify_manifest`` keeps to the standard library.
     """
-    import numpy.linalg  # noqa: F401  (loads numpy's BLAS)
-    import scipy.linalg  # noqa: F401  (loads scipy's BLAS)
     from threadpoolctl import threadpool_info
+
+    for module in ("numpy.linalg", "scipy.linalg"):  # each loads its own BLAS
+        importlib.import_module(module)
 
     keys = ("internal_api", "version", "architecture", "filepath")
     return [{key: pool.get(key) for key in keys} for pool in threadpool_info() if pool.get("user_api") == "blas"]

@@ -27,9 +27,10 @@
 # (rule `gf_threshold`, `bigbadminima.fits`), to be compared with the closed-form dotted line; beside them
 # (drawn at 1.12 Δp so that the two do not overlap), open markers: the [PS]-style threshold (theory.md §C.5),
 # the 1/Δ2 at which a power law t = A (1/Δ2 − x_c)^(−γ) fitted to the escape times of the m0 → 0⁺ runs
-# (first passage of m = 0.4 from each m0 of the config: 1e-10, squares, and 1e-30, triangles) diverges, with the range of the
-# fits that leave one point out (`bigbadminima.fits.power_law_threshold`). At fixed m0 that extrapolation
-# is biased (theory.md §C.3): the escape happens while the growth rate is still above its limit.
+# (first passage of m = 0.4 from each m0 of the config: 1e-10, squares, and 1e-30, triangles) diverges, with
+# the range of the fits that leave one point out (none where only the four escape times a fit needs exist; no
+# point where fewer runs escape before their end; `bigbadminima.fits.power_law_threshold`). At fixed m0 that
+# extrapolation is biased (theory.md §C.3): the escape happens while the growth rate is still above its limit.
 # Data: `bigbadminima phase-diagram-tables` (rule `phase_diagram_tables`). This notebook only plots.
 
 # %% tags=["parameters"]
