@@ -1,7 +1,7 @@
 """Unit tests of the pieces of the CHSCK solvers (issue 14 item 3), each fast (no long solve).
 
 Quadratures and interpolation exact on the polynomials they are built for, the uniform
-scheme's memory sums against direct sums, the band march against the exact response when
+scheme's memory sums and the doubling row's fused products against direct sums, the band march against the exact response when
 f'' = 0 (pure decay e^{-μτ}), a compression conserving the stored integrals, the grid matching
 of the error estimate. The whole file runs in a few seconds.
 """
@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from bigbadminima import dynamics as d
+from bigbadminima.dynamics.row import _memory_products
 from bigbadminima.params import ModelParams, ParameterError
 
 REFERENCE = ModelParams.from_inv_delta2(3, 2.5, 1.0)
@@ -142,6 +143,25 @@ def test_memory_sums_match_direct_sums():
         assert S2[l] == pytest.approx(h * np.sum(trapezoid(l + 1) * b[s] * full_r[l, s]), abs=1e-12)
         s = np.arange(l, i + 1)
         assert S3[l] == pytest.approx(h * np.sum(trapezoid(i - l + 1) * ap[s] * full_r[s, l]), abs=1e-12)
+
+
+def test_fused_memory_products_match_the_dense_products():
+    # The doubling row's three memory sums read only the lower triangles (C symmetric, W and χ
+    # lower-triangular, in arrays larger than the rows used, as in the window): they must equal
+    # the dense products to rounding, including the corner cases i = 0 and 1.
+    rng = np.random.default_rng(RNG_SEED)
+    size = 12
+    lower = np.tril(rng.normal(size=(size, size)))
+    C = lower + np.tril(lower, -1).T
+    W, X = np.tril(rng.normal(size=(size, size))), np.tril(rng.normal(size=(size, size)))
+    for i in (0, 1, 7, size - 1):
+        v, fp = rng.normal(size=(2, i + 1))
+        i1, i2, i3 = (np.full(i + 1, np.nan) for _ in range(3))
+        _memory_products(C, W, X, v, fp, i, i1, i2, i3)
+        block = slice(0, i + 1)
+        np.testing.assert_allclose(i1, C[block, block] @ v, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(i2, W[block, block] @ fp, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(i3, v @ X[block, block], rtol=0, atol=1e-13)
 
 
 # --- band march: exact response when f'' = 0 ------------------------------------------------

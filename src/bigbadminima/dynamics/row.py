@@ -32,6 +32,34 @@ def _near_start_correction(i3, x_row, xv_row, X, Xh, fpp, i, far, band_cells):  
             i3[j] += dx * 0.5 * (fpp[l - 1] + fpp[l]) * Xh[l, q] - point
 
 
+@njit(cache=True, fastmath=_FAST)
+def _memory_products(C, W, X, v, fp, i, i1, i2, i3):  # pragma: no cover - compiled
+    """The three memory sums of row i's sweep over rows and columns 0..i, in one pass over the
+    lower triangles (half the memory traffic of three dense products):
+
+    i1 = C v   (C symmetric)     i1[j] = Σ_s C(t_j, t_s) v_s      ≈ ∫_0^{t_i} R f''(C(t_i,s)) C(t_j,s) ds
+    i2 = W fp  (W lower)         i2[j] = Σ_{s<=j} W[j, s] fp_s    ≈ ∫_0^{t_j} R(t_j,s) f'(C(t_i,s)) ds
+    i3 = vᵀ X  (X lower)         i3[j] = Σ_{l>=j} v_l χ(t_l, t_j)
+    """
+    for l in range(i + 1):
+        i1[l] = 0.0
+        i3[l] = 0.0
+    for l in range(i + 1):
+        c_row, w_row, x_row = C[l], W[l], X[l]
+        vl = v[l]
+        acc1 = 0.0
+        acc2 = 0.0
+        for s in range(l):
+            c = c_row[s]
+            acc1 += c * v[s]
+            i1[s] += c * vl
+            acc2 += w_row[s] * fp[s]
+            i3[s] += vl * x_row[s]
+        i1[l] += acc1 + c_row[l] * vl
+        i2[l] = acc2 + w_row[l] * fp[l]
+        i3[l] += vl * x_row[l]
+
+
 @dataclass
 class _RowState:
     """What the sweeps of one row share and leave to its commit: dres/dμ (measured once per row),
@@ -95,9 +123,8 @@ class _RowMixin:
         if not self.linear and abs(kappa * h) < GROWTH_FIT_MIN:
             kappa = 0.0  # plain rules (transported far-cell centroids) where the fit gains nothing
         memory_m = np.dot(self._overlap_weights(i, kappa, rho, slope, x_row, w) * fpp, self.m[: i + 1])
-        i1 = self.C[: i + 1, : i + 1] @ v
-        i2 = self.W[: i + 1, : i + 1] @ fp
-        i3 = v @ self.X[: i + 1, : i + 1]
+        i1, i2, i3 = np.empty(i + 1), np.empty(i + 1), np.empty(i + 1)
+        _memory_products(self.C, self.W, self.X, v, fp, i, i1, i2, i3)
         _near_start_correction(i3, x_row, xv_row, self.X, self.Xh, fpp, i, far, Kb)
         k = 2.0 * h / 3.0
         self_memory = w[i] * fpp[i]
