@@ -64,7 +64,8 @@ def _check_options(params, t_max, m0, method, resolution, step, temperature, lin
     if method not in METHODS:
         raise ParameterError(f"method must be {' or '.join(map(repr, METHODS))}, got {method!r}")
     if method == "doubling" and temperature != 0.0:
-        raise ParameterError("the doubling scheme is written for T = 0 (gradient flow); use method='uniform' for T > 0")
+        raise ParameterError("the doubling scheme is written for T = 0 (gradient flow; why: docs/dynamics.md "
+                             "section 1); use method='uniform' for T > 0")
     if not (math.isfinite(resolution) and resolution > 0 and math.isfinite(step) and step > 0):
         raise ParameterError(f"resolution and step must be finite and > 0, got {resolution!r}, {step!r}")
     if m_tol is not None and not (m_tol > 0):
@@ -159,10 +160,11 @@ def solve_chsck(
     = log(m/m0) is returned; m and m_error are NaN, the error estimate applies to log_m_ratio).
     A blow-up or a row that does not converge gives status 1, a message and the solution up to
     there. ``keep_two_time`` adds C and R (uniform: whole grid) or C and χ (doubling: last
-    window; its columns t' inside an escape lose accuracy at every compression, by up to 1.5e-2,
-    while m, μ, ε do not: docs/dynamics.md section 3) in ``two_time``. ``workers=2`` runs the half-resolution run in a second process
-    (fork) at the same time as the main one: the error estimate then costs no extra wall time
-    on two cores (each process runs single-threaded numba/BLAS as configured by the caller).
+    window; its columns t' inside an escape lose accuracy at every compression, measured up to
+    1.7e-2, while m, μ, ε do not: docs/dynamics.md section 3) in ``two_time``. ``workers=2`` runs
+    the half-resolution run in a second process (fork) at the same time as the main one: the
+    error estimate then costs no extra wall time on two cores (each process runs single-threaded
+    numba/BLAS as configured by the caller).
     """
     estimate = _check_options(params, t_max, m0, method, resolution, step, temperature, linear, error_estimate,
                               m_tol, max_resolution, keep_two_time, workers)
