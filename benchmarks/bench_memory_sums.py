@@ -10,7 +10,8 @@ Each sweep of row i needs i1 = C v, i2 = W f' and i3 = vᵀ X over the window's 
   bandwidth measured here by a compiled sum over three 85 MiB arrays (three streams, like the
   fused pass). Below ~1000 rows the triangles fit in the caches, so the pass beats it.
 
-Median of ``--repeats`` timings of ``--calls`` calls each, one thread (set before NumPy loads).
+Median of ``--repeats`` timings of a size-dependent number of calls each, on one thread (BLAS and
+numba pinned as the CLI pins them, ``pin_threads``).
 Prints a table, or JSON with ``--json``.
 
     python benchmarks/bench_memory_sums.py [--sizes 288 1152 2304] [--repeats 7] [--json]
@@ -20,18 +21,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import sys
 import time
 
-for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(_name, "1")
+import numpy as np
+from numba import njit
 
-import numpy as np  # noqa: E402
-from numba import njit  # noqa: E402
-
-from bigbadminima.dynamics.row import _memory_products  # noqa: E402
+from bigbadminima.cli._common import pin_threads
+from bigbadminima.dynamics.row import _memory_products
 
 
 @njit(cache=True, fastmath=True)
@@ -106,6 +104,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     if any(size < 2 for size in args.sizes) or args.repeats < 1:
         parser.error("sizes must be >= 2 and repeats >= 1")
+    pin_threads(1)
     result = measure(args.sizes, args.repeats)
     if args.json:
         print(json.dumps(result, indent=1))

@@ -1,9 +1,10 @@
 """Unit tests of the pieces of the CHSCK solvers (issue 14 item 3), each fast (no long solve).
 
 Quadratures and interpolation exact on the polynomials they are built for, the uniform
-scheme's memory sums and the doubling row's fused products against direct sums, the band march against the exact response when
-f'' = 0 (pure decay e^{-μτ}), a compression conserving the stored integrals, the grid matching
-of the error estimate. The whole file runs in a few seconds.
+scheme's memory sums and the doubling row's fused products against direct sums, the band
+march against the exact response when f'' = 0 (pure decay e^{-μτ}), a compression conserving
+the stored integrals, the grid matching of the error estimate. The whole file runs in a few
+seconds.
 """
 
 from __future__ import annotations
