@@ -30,7 +30,6 @@ import argparse
 import json
 import math
 import multiprocessing
-import os
 import resource
 import statistics
 import sys
@@ -38,6 +37,8 @@ import time
 
 import numpy as np
 from numba import njit
+
+from bigbadminima.cli._common import pin_threads
 
 
 @njit(cache=True)
@@ -101,7 +102,14 @@ def _escape(t, m, level=0.4):
 
 
 def _job(kind: str, argument: float, resolution: float, workers: int, queue) -> None:
-    """One timed run in a fresh process: puts (seconds, peak MB, payload) on the queue."""
+    """One timed run in a fresh process: puts (seconds, peak MB, payload), or the error, on the queue."""
+    try:
+        queue.put(_measure(kind, argument, resolution, workers))
+    except BaseException as error:  # the parent waits on the queue: never leave it empty
+        queue.put(f"{type(error).__name__}: {error}")
+
+
+def _measure(kind: str, argument: float, resolution: float, workers: int) -> tuple:
     from bigbadminima.dynamics import solve_chsck
     from bigbadminima.params import ModelParams
 
@@ -115,7 +123,7 @@ def _job(kind: str, argument: float, resolution: float, workers: int, queue) -> 
             "status": result.status,
             "escape_time": _escape(result.t, result.m),
             "max_m_error": float(np.nanmax(result.m_error)),
-            "max_m_error_after_escape": float(np.nanmax(result.m_error[after])),
+            "max_m_error_after_escape": float(np.nanmax(result.m_error[after])) if after.any() else math.nan,
             "m_end": float(result.m[-1]),
             "m_error_end": float(result.m_error[-1]),
             "t_end": float(result.t[-1]),
@@ -128,7 +136,7 @@ def _job(kind: str, argument: float, resolution: float, workers: int, queue) -> 
         seconds = time.perf_counter() - started
         payload = {"steps": n_steps, "escape_time": _escape(np.arange(n_steps + 1) * h, m)}
     peak_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
-    queue.put((seconds, peak_mb, payload))
+    return seconds, peak_mb, payload
 
 
 def _timed(kind: str, argument: float, resolution: float, repeats: int, workers: int = 1) -> dict:
@@ -138,8 +146,11 @@ def _timed(kind: str, argument: float, resolution: float, repeats: int, workers:
         queue = context.Queue()
         process = context.Process(target=_job, args=(kind, argument, resolution, workers, queue))
         process.start()
-        runs.append(queue.get())
+        outcome = queue.get()
         process.join()
+        if isinstance(outcome, str):
+            raise SystemExit(f"bench_dynamics: the {kind} run to t = {argument:g} failed: {outcome}")
+        runs.append(outcome)
     seconds = [r[0] for r in runs]
     return {
         "median_seconds": statistics.median(seconds),
@@ -163,8 +174,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS/numba threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
-    for name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ[name] = str(args.threads)
+    pin_threads(args.threads)  # also reaches the timed child processes through the environment
 
     # compile (numba caches to disk) outside the timed processes
     _euler_trapezoid(2.5, 1.0, 3, 1e-10, 3, 0.1)

@@ -28,6 +28,8 @@ import time
 
 import numpy as np
 
+from bigbadminima.cli._common import pin_threads
+
 P3_SIZES = (200, 400, 800)
 P4_SIZES = (60, 100)
 BATCHES = (1, 8, 32)
@@ -35,14 +37,6 @@ BATCH_CASES = ((3, 400), (4, 100))
 #: The streaming-read probe must not fit in the last-level cache (480 MB on the development VM).
 STREAM_BYTES = 2 * 1024**3
 SEED = 1
-
-
-def pin(threads: int) -> None:
-    from threadpoolctl import threadpool_limits
-    import numba
-
-    threadpool_limits(limits=threads)
-    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
 
 
 def generate(p: int, n: int, layout: str):
@@ -143,9 +137,10 @@ def generation_table(repeats: int) -> list[dict]:
 PEAK_MEMORY_PROBE = """
 import json, sys, time
 sys.path.insert(0, {bench_dir!r})
-from bench_tensors import generate, peak_rss_bytes, pin
+from bench_tensors import generate, peak_rss_bytes
+from bigbadminima.cli._common import pin_threads
 import numpy as np
-pin(1)
+pin_threads(1)
 baseline = peak_rss_bytes()
 start = time.perf_counter()
 instance = generate({p}, {n}, {layout!r})
@@ -257,7 +252,7 @@ def main(argv=None) -> int:
     parser.add_argument("--dense-max-gb", type=float, default=1.1, help="skip dense tensors larger than this")
     parser.add_argument("--n1500", action="store_true", help="also generate p=3 N=1500 packed (~5 GB, minutes)")
     args = parser.parse_args(argv)
-    pin(args.threads)
+    pin_threads(args.threads)
     if args.threads > 1:
         CLOCK["clock"] = time.perf_counter
     bandwidth = streaming_bandwidth(args.repeats)
