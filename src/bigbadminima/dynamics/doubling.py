@@ -92,7 +92,7 @@ class _DoublingSolver(_WindowMixin, _BandRowsMixin, _RowMixin, _PolicyMixin, Sch
             )
         g = (z + r) * scale
         self.max_iterations_used = max(self.max_iterations_used, evaluations[0])
-        self._row_map(i, g, state)  # store the converged row consistently
+        self._store_row(i, g, state)  # the window holds the converged row, not the last one swept
         self._commit_row(i, g, state)
 
     @property

@@ -98,15 +98,18 @@ class _RowMixin:
             state.dres = (residual(mu + step)[0] - r) / step
         return mu - r / state.dres, pack
 
-    def _row_map(self, i: int, y: np.ndarray, state: _RowState) -> np.ndarray:
-        """One fixed-point sweep for row i; y = (C_i,0..i-1, X_i,0..i-Kb-1, m_i, μ_i)."""
-        params, h, Kb = self.params, self.h, self.Kb
-        far = i - Kb  # columns 0..far-1 have their χ from BDF2
+    def _store_row(self, i: int, y: np.ndarray, state: _RowState):
+        """Put row i = y into the window: C, m, and from the band at μ_i the near χ, the cell
+        averages and the nodal weights W (the band, ε and (ε2, εp) into ``state``).
+
+        Returns what the sweep needs next: c_row, f'(c_row), f''(c_row), the band (ρ, dρ/dτ),
+        x_row, xv_row, w and the Newton update of μ.
+        """
+        params, far = self.params, i - self.Kb  # columns 0..far-1 have their χ from BDF2
         c_row = np.append(y[:i], 1.0)
-        m_i = y[-2]
+        m_i, mu_i = y[-2], y[-1]
         fp = params.df(c_row)
         fpp = params.d2f(c_row)
-        mu_i = y[-1]
         mu_next, (rho, slope, psi, x_row, xv_row, w) = self._solve_band_and_multiplier(
             i, c_row, y[i : i + far], m_i, mu_i, fp + fpp * c_row, state
         )
@@ -117,7 +120,18 @@ class _RowMixin:
         self.C[: i + 1, i] = c_row
         self.m[i] = m_i
         self.W[i, : i + 1] = w
-        df_m, _, f_m = _signal_terms(params, m_i, self.linear)
+        _, _, f_m = _signal_terms(params, m_i, self.linear)
+        state.energy = -f_m - np.dot(w, fp)
+        state.eps = _energy_split(params, m_i, w, c_row, self.linear)
+        return c_row, fp, fpp, rho, slope, x_row, xv_row, w, mu_next
+
+    def _row_map(self, i: int, y: np.ndarray, state: _RowState) -> np.ndarray:
+        """One fixed-point sweep for row i; y = (C_i,0..i-1, X_i,0..i-Kb-1, m_i, μ_i)."""
+        params, h, Kb = self.params, self.h, self.Kb
+        far = i - Kb  # columns 0..far-1 have their χ from BDF2
+        c_row, fp, fpp, rho, slope, x_row, xv_row, w, mu_next = self._store_row(i, y, state)
+        m_i, mu_i = y[-2], y[-1]
+        df_m = _signal_terms(params, m_i, self.linear)[0]
         v = w * fpp
         kappa = self._local_growth(i)
         if not self.linear and abs(kappa * h) < GROWTH_FIT_MIN:
@@ -146,8 +160,6 @@ class _RowMixin:
         f_m_dot = -mu_i * m_i + df_m + memory_m - kappa * m_i
         diag_m = diag_x + kappa - (df_m / m_i if m_i != 0 else params.d2f(0.0))
         m_new = (b_m + k * (f_m_dot + diag_m * m_i)) / (1 + k * diag_m)
-        state.energy = -f_m - np.dot(w, fp)
-        state.eps = _energy_split(params, m_i, w, c_row, self.linear)
         return np.concatenate([c_new, x_new, [m_new, mu_next]])
     def _local_growth(self, i: int) -> float:
         """κ = d log m/dt over the last step (0 if m changed sign).
