@@ -1,7 +1,7 @@
 # Large-N gradient flow (theory.md §C): CHSCK runs -> tables (curves, growth rates, numerical GF
 # threshold, escape times, checks) -> figures. Each run repeats itself at half resolution for its
-# error estimate. Default config: about 8 minutes on one quiet core (measured 27 CPU-minutes with the
-# machine loaded 4x); the two (p, Δp) of the issue's goal run to t = 2000, the others to 1000.
+# error estimate. The two (p, Δp) of issue 14's goal run at resolution 2 to t = 5000 (12 runs of ~57 s
+# with their estimates), the other threshold sets at resolution 1 to t = 1000.
 
 DYNAMICS = config["dynamics"]
 
@@ -24,7 +24,8 @@ DYNAMICS_CURVES = list(DYNAMICS_CURVE_TABLE)
 DYNAMICS_ESCAPE_CURVES = [path for path, run in DYNAMICS_CURVE_TABLE.items() if run["m0"] == fmt(DYNAMICS["m0"])]
 DYNAMICS_RATE_TABLE = run_table((
     (f"results/dynamics/rates/p{entry['p']}/dp{fmt(entry['delta_p'])}/t{fmt(t_max)}/id2_{fmt(x)}.csv",
-     {"p": entry["p"], "delta_p": entry["delta_p"], "t_max": t_max, "inv_delta2": x})
+     {"p": entry["p"], "delta_p": entry["delta_p"], "t_max": t_max, "inv_delta2": x,
+      "resolution": entry.get("resolution", DYNAMICS["resolution"])})
     for entry in DYNAMICS["threshold_sets"]
     for t_max in [entry.get("t_max", DYNAMICS["rate_t_max"])]
     for x in entry["inv_delta2"]
@@ -67,13 +68,12 @@ rule dynamics_rate:
         t_max=r"[0-9.e+-]+",
     params:
         run=run_parameters(DYNAMICS_RATE_TABLE, "growth-rate run"),
-        resolution=fmt(DYNAMICS["resolution"]),
     threads: DYNAMICS["threads"]
     conda:
         CONDA_ENV
     shell:
         "bigbadminima dynamics --linear --p {params.run[p]} --delta-p {params.run[delta_p]} "
-        "--inv-delta2 {params.run[inv_delta2]} --t-max {params.run[t_max]} --resolution {params.resolution} "
+        "--inv-delta2 {params.run[inv_delta2]} --t-max {params.run[t_max]} --resolution {params.run[resolution]} "
         "--threads {threads} --out {output} 2> {log}"
 
 
