@@ -72,12 +72,18 @@ def dry_run_commands(tmp_path, config) -> str:
 @pytest.mark.slow
 def test_pipeline_passes_the_config_value_not_its_printed_form(tmp_path):
     config = fresh_config(simulation={"inv_delta2": [2.1234567, 2.3500001, 2.35]},
-                          dynamics={"threshold_sets": [{"p": 3, "delta_p": 1.0, "inv_delta2": [2.35, 2.3500001, 2.5]}]})
+                          dynamics={"threshold_sets": [{"p": 3, "delta_p": 1.0, "inv_delta2": [2.35, 2.3500001, 2.5]},
+                                                       {"p": 4, "delta_p": 4.0, "resolution": 1.2500001,
+                                                        "inv_delta2": [1.75, 1.875, 2.0]}]})
     status, output = dry_run_commands(tmp_path, config)
     assert status == 0, output[-3000:]
     assert "--inv-delta2 2.1234567 " in output and "id2_2.1234567/" in output
+    t_max = encode_value(CI_CONFIG["dynamics"]["rate_t_max"])
     for value in ("2.35", "2.3500001", "2.5"):  # three growth-rate runs, not two
-        assert f"rates/p3/dp1/t{encode_value(CI_CONFIG['dynamics']['rate_t_max'])}/id2_{value}.csv" in output
+        assert f"rates/p3/dp1/t{t_max}/id2_{value}.csv" in output
+    # a set's own resolution reaches its runs' commands, the others keep dynamics.resolution
+    assert output.count(f"--t-max {t_max} --resolution 1.2500001 ") == 3
+    assert output.count(f"--t-max {t_max} --resolution {encode_value(CI_CONFIG['dynamics']['resolution'])} ") == 3
 
 
 @pytest.mark.slow
