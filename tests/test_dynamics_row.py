@@ -168,7 +168,7 @@ ORDERS = {"C": 3.0, "chi": 3.0, "m": 3.0, "mu": 2.0}
 # The band's error does not fall with h at a fixed lag span: the march takes the earlier rows'
 # responses ρ_{t-u} to second order in u (band.py, _band_convolution), and u reaches half the
 # span. Measured: ρ 4.4e-6, 6.9e-7, 4.2e-7, 2.7e-7 and ψ 1.9e-6, 4.1e-7, 1.2e-7, 5.6e-8 at levels
-# 1, 2, 4, 8; at level 4 ρ is 1.1e-7, 4.2e-7, 8.6e-7 at spans 0.4, 0.8, 1.6 (docs/dynamics.md §3).
+# 1, 2, 4, 8; at level 4 ρ is 1.1e-7, 4.2e-7, 8.6e-7 at spans 0.4, 0.8, 1.6 (docs/dynamics.md section 3).
 BAND_ERROR = 1e-5
 
 
