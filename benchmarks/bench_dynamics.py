@@ -160,6 +160,19 @@ def _timed(kind: str, argument: float, resolution: float, repeats: int, workers:
     }
 
 
+def _refuse_bad_arguments(parser, args) -> None:
+    """One line and exit status 2 for values the measurements cannot use (the solver checks the rest)."""
+    finite = all(math.isfinite(value) for value in (args.t_max, args.long_t_max, *args.resolution, *args.baseline_t))
+    if not finite:
+        parser.error("times and resolutions must be finite numbers")
+    if args.t_max <= 0 or args.long_t_max < 0 or min(args.resolution) <= 0:
+        parser.error("--t-max and --resolution must be > 0, --long-t-max >= 0")
+    if len(args.baseline_t) < 2 or min(args.baseline_t) < 1.0:
+        parser.error("--baseline-t needs at least two horizons >= 1 (the cost exponent is fitted to them)")
+    if args.repeats < 1 or args.threads < 1:
+        parser.error("--repeats and --threads must be >= 1")
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--t-max", type=float, default=1000.0, help="horizon of the doubling solver (default 1000)")
@@ -174,6 +187,7 @@ def main(argv=None) -> int:
     parser.add_argument("--threads", type=int, default=1, help="BLAS/numba threads (default 1)")
     parser.add_argument("--json", action="store_true", help="print JSON")
     args = parser.parse_args(argv)
+    _refuse_bad_arguments(parser, args)
     pin_threads(args.threads)  # also reaches the timed child processes through the environment
 
     # compile (numba caches to disk) outside the timed processes

@@ -252,6 +252,8 @@ def main(argv=None) -> int:
     parser.add_argument("--dense-max-gb", type=float, default=1.1, help="skip dense tensors larger than this")
     parser.add_argument("--n1500", action="store_true", help="also generate p=3 N=1500 packed (~5 GB, minutes)")
     args = parser.parse_args(argv)
+    if args.repeats < 1 or args.threads < 1 or not (math.isfinite(args.dense_max_gb) and args.dense_max_gb > 0):
+        parser.error("--repeats and --threads must be >= 1 and --dense-max-gb a finite number > 0")
     pin_threads(args.threads)
     if args.threads > 1:
         CLOCK["clock"] = time.perf_counter
