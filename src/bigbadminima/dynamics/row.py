@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -72,17 +73,31 @@ class _RowState:
     eps: tuple[float, float] = (math.nan, math.nan)
 
 
+class _StoredRow(NamedTuple):
+    """What :meth:`_RowMixin._store_row` computed for row i, for the rest of the sweep."""
+
+    c_row: np.ndarray  # C(t_i, t_j), j = 0..i
+    fp: np.ndarray  # f'(c_row)
+    fpp: np.ndarray  # f''(c_row)
+    rho: np.ndarray  # band ρ(τ) = R(t_i, t_i - τ)
+    slope: np.ndarray  # dρ/dτ
+    x_row: np.ndarray  # χ(t_i, t_j)
+    xv_row: np.ndarray  # cell averages of χ(t_i, ·)
+    w: np.ndarray  # nodal weights of ∫R(t_i, s) g(s) ds
+    mu_next: float  # Newton update of μ_i
+    df_m: float  # f'(m_i) (its O(m) part in linear mode)
+
+
 class _RowMixin:
     """Row residual and overlap quadrature of :class:`~bigbadminima.dynamics.doubling._DoublingSolver`."""
 
-    def _solve_band_and_multiplier(self, i, c_row, x_far, m_i, mu, mu_kernel, state):
+    def _solve_band_and_multiplier(self, i, c_row, x_far, m_df_m, mu, mu_kernel, state):
         """Band of row i at the multiplier μ, and a Newton update of μ = m f'(m) + ∫R(f'+f''C).
 
         μ and the near-diagonal response are strongly coupled (∂χ/∂μ < 0), so μ gets a Newton
         step with the derivative measured once per row; the fixed point is unchanged.
         """
         kern = self.params.d2f(self.c_to_band @ c_row[i : i - self.Kb - 4 : -1])
-        _, m_df_m, _ = _signal_terms(self.params, m_i, self.linear)
 
         def residual(value):
             rho, slope, psi, psi_int = self._band_for(i, kern, value)
@@ -98,20 +113,17 @@ class _RowMixin:
             state.dres = (residual(mu + step)[0] - r) / step
         return mu - r / state.dres, pack
 
-    def _store_row(self, i: int, y: np.ndarray, state: _RowState):
+    def _store_row(self, i: int, y: np.ndarray, state: _RowState) -> _StoredRow:
         """Put row i = y into the window: C, m, and from the band at μ_i the near χ, the cell
-        averages and the nodal weights W (the band, ε and (ε2, εp) into ``state``).
-
-        Returns what the sweep needs next: c_row, f'(c_row), f''(c_row), the band (ρ, dρ/dτ),
-        x_row, xv_row, w and the Newton update of μ.
-        """
+        averages and the nodal weights W (the band, ε and (ε2, εp) into ``state``)."""
         params, far = self.params, i - self.Kb  # columns 0..far-1 have their χ from BDF2
         c_row = np.append(y[:i], 1.0)
         m_i, mu_i = y[-2], y[-1]
         fp = params.df(c_row)
         fpp = params.d2f(c_row)
+        df_m, m_df_m, f_m = _signal_terms(params, m_i, self.linear)
         mu_next, (rho, slope, psi, x_row, xv_row, w) = self._solve_band_and_multiplier(
-            i, c_row, y[i : i + far], m_i, mu_i, fp + fpp * c_row, state
+            i, c_row, y[i : i + far], m_df_m, mu_i, fp + fpp * c_row, state
         )
         state.rho, state.psi = rho, psi
         self.X[i, : i + 1] = x_row
@@ -120,18 +132,16 @@ class _RowMixin:
         self.C[: i + 1, i] = c_row
         self.m[i] = m_i
         self.W[i, : i + 1] = w
-        _, _, f_m = _signal_terms(params, m_i, self.linear)
         state.energy = -f_m - np.dot(w, fp)
         state.eps = _energy_split(params, m_i, w, c_row, self.linear)
-        return c_row, fp, fpp, rho, slope, x_row, xv_row, w, mu_next
+        return _StoredRow(c_row, fp, fpp, rho, slope, x_row, xv_row, w, mu_next, df_m)
 
     def _row_map(self, i: int, y: np.ndarray, state: _RowState) -> np.ndarray:
         """One fixed-point sweep for row i; y = (C_i,0..i-1, X_i,0..i-Kb-1, m_i, μ_i)."""
         params, h, Kb = self.params, self.h, self.Kb
         far = i - Kb  # columns 0..far-1 have their χ from BDF2
-        c_row, fp, fpp, rho, slope, x_row, xv_row, w, mu_next = self._store_row(i, y, state)
+        c_row, fp, fpp, rho, slope, x_row, xv_row, w, mu_next, df_m = self._store_row(i, y, state)
         m_i, mu_i = y[-2], y[-1]
-        df_m = _signal_terms(params, m_i, self.linear)[0]
         v = w * fpp
         kappa = self._local_growth(i)
         if not self.linear and abs(kappa * h) < GROWTH_FIT_MIN:
